@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Server benchmark: pipeline requests/second for SELECT 1 and a single-row INSERT with 1 and 16 connections,
+# beside the same HTTP framework (hummingbird) serving a constant JSON body, in the same run.
+# Needs `wrk` (apt-get install -y wrk). Usage: Benchmarks/server/run.sh [duration, default 10s]
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+DURATION="${1:-10s}"
+HERE="Benchmarks/server"
+swift build -c release --product libsql >&2
+BIN="$(swift build -c release --show-bin-path)/libsql"
+WORK="$(mktemp -d)"
+SERVER_PORT=18080
+CONSTANT_PORT=18081
+"$BIN" serve --db "$WORK/bench.db" --port "$SERVER_PORT" --log-level error &
+SERVER_PID=$!
+"$BIN" serve --constant-body --port "$CONSTANT_PORT" --log-level error >/dev/null &
+CONSTANT_PID=$!
+cleanup() { kill "$SERVER_PID" "$CONSTANT_PID" 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$WORK"; }
+trap cleanup EXIT
+for port in "$SERVER_PORT" "$CONSTANT_PORT"; do
+  for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$port/health" >/dev/null && break; sleep 0.1; done
+done
+curl -fs -X POST "http://127.0.0.1:$SERVER_PORT/v3/pipeline" \
+  -d '{"requests":[{"type":"execute","stmt":{"sql":"CREATE TABLE IF NOT EXISTS bench(id INTEGER PRIMARY KEY, v TEXT)"}},{"type":"close"}]}' >/dev/null
+
+SELECT_BODY='{"requests":[{"type":"execute","stmt":{"sql":"SELECT 1"}},{"type":"close"}]}'
+INSERT_BODY='{"requests":[{"type":"execute","stmt":{"sql":"INSERT INTO bench(v) VALUES (?)","args":[{"type":"text","value":"hello"}]}},{"type":"close"}]}'
+
+rps() { # port body connections
+  local threads=$(( $3 < 2 ? 1 : 2 ))
+  BODY="$2" wrk -t"$threads" -c"$3" -d"$DURATION" -s "$HERE/pipeline.lua" "http://127.0.0.1:$1/v3/pipeline" \
+    | awk '/Requests\/sec/ { print $2 }'
+}
+
+echo "| Workload | Connections | Requests/s | Constant body requests/s | Ratio |"
+echo "|---|---|---|---|---|"
+for connections in 1 16; do
+  constant=$(rps "$CONSTANT_PORT" "$SELECT_BODY" "$connections")
+  for workload in select insert; do
+    if [ "$workload" = select ]; then body="$SELECT_BODY"; name='`SELECT 1`'; else body="$INSERT_BODY"; name='single-row `INSERT`'; fi
+    value=$(rps "$SERVER_PORT" "$body" "$connections")
+    ratio=$(awk -v a="$value" -v b="$constant" 'BEGIN { printf "%.0f%%", 100 * a / b }')
+    echo "| $name | $connections | $value | $constant | $ratio |"
+  done
+done

@@ -1,0 +1,92 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let package = Package(
+    name: "swift-libsql",
+    platforms: [.macOS(.v15), .iOS(.v18), .tvOS(.v18), .watchOS(.v11), .visionOS(.v2)],
+    products: [
+        .library(name: "Hrana", targets: ["Hrana"]),
+        .library(name: "LibSQLClient", targets: ["LibSQLClient"]),
+        .library(name: "Replica", targets: ["Replica"]),
+        .library(name: "RecordAdapter", targets: ["RecordAdapter"]),
+        .library(name: "LibSQLServer", targets: ["LibSQLServer"]),
+        .executable(name: "libsql", targets: ["libsql"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+    ],
+    targets: [
+        // Layer 1: the wire protocol, Foundation only.
+        .target(name: "Hrana"),
+
+        // Shared system pieces: SQLite and zlib.
+        .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+        .target(name: "SQLiteCore", dependencies: ["CSQLite", "Hrana"]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .target(name: "Gzip", dependencies: ["CZlib"]),
+
+        // Layer 2: the client.
+        .target(
+            name: "LibSQLClient",
+            dependencies: [
+                "Hrana", "SQLiteCore", "Gzip",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
+        // Layer 3: embedded replicas.
+        .target(name: "Replica", dependencies: ["LibSQLClient", "SQLiteCore", .product(name: "Logging", package: "swift-log")]),
+        // Layer 4: records, migrations, schema.
+        .target(name: "RecordAdapter", dependencies: ["LibSQLClient", "Replica", .product(name: "Logging", package: "swift-log")]),
+        // Layer 5: the local libSQL-compatible server.
+        .target(
+            name: "LibSQLServer",
+            dependencies: [
+                "Hrana", "SQLiteCore", "Gzip",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .executableTarget(
+            name: "libsql",
+            dependencies: [
+                "LibSQLClient", "LibSQLServer", "Hrana",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
+        // Recorded protocol exchanges shared by every layer's replay tests.
+        .target(
+            name: "Fixtures", path: "Tests/Fixtures",
+            exclude: ["README.md"],
+            resources: [.copy("hrana-test-server"), .copy("sqld-snapshots"), .copy("recorded")]
+        ),
+        // Release-mode micro-benchmarks, run with `swift run -c release <name>`.
+        .executableTarget(name: "HranaBenchmark", dependencies: ["Hrana"], path: "Benchmarks/HranaBenchmark"),
+
+        .testTarget(name: "HranaTests", dependencies: ["Hrana", "Fixtures"]),
+        .testTarget(name: "SQLiteCoreTests", dependencies: ["SQLiteCore", "Hrana"]),
+        .testTarget(name: "LibSQLServerTests", dependencies: ["LibSQLServer", "Hrana", "SQLiteCore",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"), "Gzip", "Fixtures",
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio")]),
+        .testTarget(name: "LibSQLClientTests", dependencies: ["LibSQLClient", "LibSQLServer", "Hrana", "Fixtures"]),
+        .testTarget(name: "ReplicaTests", dependencies: ["Replica"]),
+        .testTarget(name: "RecordAdapterTests", dependencies: ["RecordAdapter"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

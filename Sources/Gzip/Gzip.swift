@@ -1,0 +1,95 @@
+import CZlib
+import Foundation
+
+/// One-shot gzip compression and decompression over zlib.
+///
+/// For responses that arrive in pieces, use ``GzipDecompressor``.
+public enum Gzip {
+    /// The default compression level, a balance of speed and size.
+    public static let defaultLevel: Int32 = 6
+
+    /// Compresses bytes into a single gzip member.
+    /// - Parameters:
+    ///   - input: The bytes to compress.
+    ///   - level: 0 (store) to 9 (smallest); out-of-range values are clamped.
+    public static func compress(_ input: [UInt8], level: Int32 = defaultLevel) -> [UInt8] {
+        input.withUnsafeBufferPointer { compress(UnsafeRawBufferPointer($0), level: level) }
+    }
+
+    /// Compresses data into a single gzip member.
+    public static func compress(_ input: Data, level: Int32 = defaultLevel) -> Data {
+        Data(input.withUnsafeBytes { compress($0, level: level) })
+    }
+
+    /// Compresses raw bytes into a single gzip member.
+    public static func compress(_ input: UnsafeRawBufferPointer, level: Int32 = defaultLevel) -> [UInt8] {
+        let stream = UnsafeMutablePointer<z_stream>.allocate(capacity: 1)
+        stream.initialize(to: z_stream())
+        defer {
+            deflateEnd(stream)
+            stream.deinitialize(count: 1)
+            stream.deallocate()
+        }
+        let clamped = min(max(level, 0), 9)
+        // windowBits 15 + 16 selects the gzip wrapper.
+        let status = deflateInit2_(
+            stream, clamped, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY, zlibVersion(),
+            Int32(MemoryLayout<z_stream>.size))
+        precondition(status == Z_OK, "deflateInit2 failed: \(status)")
+        let bound = Int(deflateBound(stream, uLong(input.count)))
+        var output = [UInt8](repeating: 0, count: max(bound, 32))
+        let written = output.withUnsafeMutableBufferPointer { out -> Int in
+            stream.pointee.next_in = UnsafeMutablePointer(mutating: input.baseAddress?.assumingMemoryBound(to: Bytef.self))
+            stream.pointee.avail_in = uInt(input.count)
+            stream.pointee.next_out = out.baseAddress
+            stream.pointee.avail_out = uInt(out.count)
+            let result = deflate(stream, Z_FINISH)
+            precondition(result == Z_STREAM_END, "deflate with a deflateBound-sized buffer did not finish: \(result)")
+            return out.count - Int(stream.pointee.avail_out)
+        }
+        output.removeSubrange(written...)
+        return output
+    }
+
+    /// Decompresses a complete gzip (or zlib) document.
+    /// - Parameters:
+    ///   - input: The compressed bytes.
+    ///   - format: The container format.
+    ///   - maxOutputSize: The largest decompressed size accepted; more fails with ``GzipError/outputTooLarge(limit:)``.
+    public static func decompress(
+        _ input: [UInt8], format: GzipDecompressor.Format = .gzip, maxOutputSize: Int = 64 << 20
+    ) throws(GzipError) -> [UInt8] {
+        var decompressor = try GzipDecompressor(format: format, maxOutputSize: maxOutputSize)
+        var output = try decompressor.feed(input)
+        output += try decompressor.finish()
+        return output
+    }
+
+    /// Decompresses complete gzip (or zlib) data.
+    public static func decompress(
+        _ input: Data, format: GzipDecompressor.Format = .gzip, maxOutputSize: Int = 64 << 20
+    ) throws(GzipError) -> Data {
+        Data(try decompress([UInt8](input), format: format, maxOutputSize: maxOutputSize))
+    }
+}
+
+/// Why compressed data could not be decoded.
+public enum GzipError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// The input is not valid data of the expected format.
+    case corrupt(String)
+    /// The decompressed data would exceed the configured limit (a guard against zip bombs).
+    case outputTooLarge(limit: Int)
+    /// The input ended before the compressed stream did.
+    case truncated
+    /// zlib could not be set up.
+    case initializationFailed(Int32)
+
+    public var description: String {
+        switch self {
+        case .corrupt(let reason): "Invalid compressed data: \(reason)"
+        case .outputTooLarge(let limit): "Decompressed data exceeds the limit of \(limit) bytes"
+        case .truncated: "Compressed data ended unexpectedly"
+        case .initializationFailed(let code): "zlib initialization failed (\(code))"
+        }
+    }
+}

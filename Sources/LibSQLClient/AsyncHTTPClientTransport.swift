@@ -1,0 +1,67 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOHTTP1
+
+/// The default transport, on async-http-client: a connection pool with keep-alive, HTTP/2 over TLS and
+/// streaming bodies.
+public struct AsyncHTTPClientTransport: HTTPTransport {
+    private let client: HTTPClient
+    private let ownsClient: Bool
+
+    /// Uses an existing `HTTPClient` (for example `HTTPClient.shared`); the caller shuts it down.
+    public init(client: HTTPClient) {
+        self.client = client
+        self.ownsClient = false
+    }
+
+    /// Creates a transport with its own `HTTPClient`, shut down by ``shutdown()``. Connection attempts are
+    /// retried with backoff until `connectTimeout`.
+    public init(maximumConnections: Int = 20, connectTimeout: Duration = .seconds(10)) {
+        var configuration = HTTPClient.Configuration()
+        configuration.timeout.connect = .milliseconds(Int64(connectTimeout.components.seconds * 1000 + connectTimeout.components.attoseconds / 1_000_000_000_000_000))
+        configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = max(1, maximumConnections)
+        configuration.decompression = .disabled
+        self.client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        self.ownsClient = true
+    }
+
+    public func send(_ request: HTTPRequest, body: Data?) async throws -> HTTPResponse {
+        var outgoing = HTTPClientRequest(url: request.url.absoluteString)
+        outgoing.method = HTTPMethod(rawValue: request.method)
+        for (name, value) in request.headers {
+            outgoing.headers.add(name: name, value: value)
+        }
+        if let body {
+            outgoing.body = .bytes(ByteBuffer(bytes: body))
+        }
+        let timeout = request.timeout.map { TimeAmount.nanoseconds(Int64($0.components.seconds) * 1_000_000_000 + $0.components.attoseconds / 1_000_000_000) }
+        let response = try await client.execute(outgoing, timeout: timeout ?? .hours(24))
+        var headers: [String: String] = [:]
+        for (name, value) in response.headers {
+            headers[name.lowercased()] = value
+        }
+        let responseBody = response.body
+        if let length = headers["content-length"].flatMap(Int.init), length <= 1 << 20 {
+            var buffer = try await responseBody.collect(upTo: length)
+            let bytes = Data(buffer.readableBytesView)
+            buffer.clear()
+            return HTTPResponse(status: Int(response.status.code), headers: headers, body: HTTPBody(bytes))
+        }
+        return HTTPResponse(
+            status: Int(response.status.code), headers: headers,
+            body: HTTPBody(makeReader: {
+                var iterator = responseBody.makeAsyncIterator()
+                return HTTPBody.Reader {
+                    guard let buffer = try await iterator.next() else { return nil }
+                    return Data(buffer.readableBytesView)
+                }
+            }))
+    }
+
+    public func shutdown() async throws {
+        if ownsClient {
+            try await client.shutdown()
+        }
+    }
+}

@@ -1,0 +1,208 @@
+import Foundation
+import Logging
+
+/// An async client for libSQL: Turso, sqld, `libsql serve`, or a local SQLite file, through one API.
+///
+/// ```swift
+/// let db = try LibSQLClient(url: "libsql://my-db.turso.io", authToken: token)
+/// let rs = try await db.execute("SELECT id, name FROM users WHERE id = \(42)")
+/// try await db.transaction(.write) { tx in
+///     try await tx.execute("INSERT INTO users (name) VALUES (\("c"))")
+/// }
+/// await db.close()
+/// ```
+/// A client is `Sendable`: share one per process and use it from many tasks at once. Remote calls are bounded
+/// by ``Configuration/concurrency``; every autocommit call is one HTTP request that opens and closes its
+/// own stream.
+public final class LibSQLClient: Sendable {
+    /// The configuration the client was created with.
+    public let configuration: Configuration
+    let backend: any Backend
+    /// Whether the client talks to a server (`true`) or a local file (`false`).
+    public let isRemote: Bool
+
+    /// Creates a client from a configuration; invalid URLs fail here with a ``LibSQLError``.
+    public init(configuration: Configuration) throws {
+        self.configuration = configuration
+        switch try Endpoint.parse(configuration.url) {
+        case .remote(let baseURL, let urlToken):
+            let connector = RemoteConnector(
+                baseURL: baseURL, authToken: configuration.authToken ?? urlToken, configuration: configuration)
+            backend = RemoteBackend(connector: connector)
+            isRemote = true
+        case .local(let path):
+            backend = try LocalBackend(path: path, logger: configuration.logger)
+            isRemote = false
+        }
+    }
+
+    /// Creates a client for a URL (`libsql://`, `https://`, `http://`, `file:`).
+    public convenience init(
+        url: String, authToken: String? = nil, transport: (any HTTPTransport)? = nil,
+        logger: Logger = Logger(label: "LibSQLClient")
+    ) throws {
+        try self.init(configuration: Configuration(url: url, authToken: authToken, transport: transport, logger: logger))
+    }
+
+    /// Creates a client from `TURSO_DATABASE_URL` and `TURSO_AUTH_TOKEN`.
+    public static func fromEnvironment(
+        _ environment: [String: String] = ProcessInfo.processInfo.environment,
+        logger: Logger = Logger(label: "LibSQLClient")
+    ) throws -> LibSQLClient {
+        guard let url = environment["TURSO_DATABASE_URL"], !url.isEmpty else {
+            throw LibSQLError(code: .configurationMissing, message: "TURSO_DATABASE_URL is not set")
+        }
+        let token = environment["TURSO_AUTH_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
+        return try LibSQLClient(configuration: Configuration(url: url, authToken: token, logger: logger))
+    }
+
+    // MARK: Statements
+
+    /// Runs one statement in autocommit mode (one HTTP request for remote databases).
+    @discardableResult
+    public func execute(_ statement: Statement) async throws -> ResultSet {
+        try await backend.execute(statement)
+    }
+
+    /// Runs one statement with positional arguments.
+    @discardableResult
+    public func execute(_ sql: Statement, _ arguments: [any SQLValueConvertible]) async throws -> ResultSet {
+        try await backend.execute(sql.appending(arguments))
+    }
+
+    /// Runs one statement with named arguments (`:name`, `@name`, `$name`).
+    @discardableResult
+    public func execute(_ sql: Statement, named arguments: [String: any SQLValueConvertible]) async throws -> ResultSet {
+        try await backend.execute(sql.naming(arguments))
+    }
+
+    /// Runs statements atomically in one round trip; the first failure rolls everything back and is thrown with
+    /// its ``LibSQLError/statementIndex``.
+    @discardableResult
+    public func batch(_ statements: [Statement], mode: TransactionMode = .deferred) async throws -> [ResultSet] {
+        guard !statements.isEmpty else { return [] }
+        return try await backend.batch(statements, mode: mode)
+    }
+
+    /// Runs an interactive transaction: commits when `body` returns, rolls back when it throws or the task is
+    /// cancelled.
+    ///
+    /// Remotely the transaction is one stream: `BEGIN` travels with the first statement and `COMMIT` with the
+    /// stream's `close`, so N statements cost N + 1 HTTP requests (none at all when `body` runs no statement).
+    @discardableResult
+    public func transaction<T>(
+        _ mode: TransactionMode = .write, _ body: (Transaction) async throws -> T
+    ) async throws -> T {
+        let backend = try await self.backend.beginTransaction(mode)
+        let transaction = Transaction(backend: backend)
+        let value: T
+        do {
+            value = try await body(transaction)
+            try Task.checkCancellation()
+        } catch {
+            await Task { await backend.rollback() }.value
+            throw error
+        }
+        do {
+            try await Task { try await backend.commit() }.value
+        } catch {
+            await Task { await backend.rollback() }.value
+            throw error
+        }
+        return value
+    }
+
+    /// Runs a script of several statements in order, outside any transaction (`sequence`).
+    public func executeMultiple(_ sql: String) async throws {
+        try await backend.executeMultiple(sql)
+    }
+
+    /// Runs schema changes as one deferred batch with foreign keys off, as libsql-client-ts does.
+    @discardableResult
+    public func migrate(_ statements: [Statement]) async throws -> [ResultSet] {
+        try await execute("PRAGMA foreign_keys = OFF")
+        do {
+            let results = try await batch(statements, mode: .deferred)
+            try await execute("PRAGMA foreign_keys = ON")
+            return results
+        } catch {
+            _ = try? await execute("PRAGMA foreign_keys = ON")
+            throw error
+        }
+    }
+
+    /// Streams the rows of a query with bounded memory (`/v3/cursor` remotely; a Hrana 2 server returns them
+    /// in one response).
+    public func query(_ statement: Statement) -> RowSequence {
+        let backend = self.backend
+        return RowSequence { try await backend.query(statement) }
+    }
+
+    /// Streams the rows of a query with positional arguments.
+    public func query(_ sql: Statement, _ arguments: [any SQLValueConvertible]) -> RowSequence {
+        query(sql.appending(arguments))
+    }
+
+    /// Releases the client's connections; later calls may fail.
+    public func close() async {
+        await backend.close()
+    }
+}
+
+/// An interactive transaction, valid inside ``LibSQLClient/transaction(_:_:)``'s closure.
+public struct Transaction: Sendable {
+    let backend: any TransactionBackend
+
+    /// Runs a statement in the transaction. A failure leaves the transaction open: throw to roll back.
+    @discardableResult
+    public func execute(_ statement: Statement) async throws -> ResultSet {
+        try await backend.execute(statement)
+    }
+
+    /// Runs a statement with positional arguments.
+    @discardableResult
+    public func execute(_ sql: Statement, _ arguments: [any SQLValueConvertible]) async throws -> ResultSet {
+        try await backend.execute(sql.appending(arguments))
+    }
+
+    /// Runs a statement with named arguments.
+    @discardableResult
+    public func execute(_ sql: Statement, named arguments: [String: any SQLValueConvertible]) async throws -> ResultSet {
+        try await backend.execute(sql.naming(arguments))
+    }
+
+    /// Runs statements in one round trip inside the transaction; a failure does not roll back.
+    @discardableResult
+    public func batch(_ statements: [Statement]) async throws -> [ResultSet] {
+        try await backend.batch(statements)
+    }
+
+    /// Runs a script inside the transaction.
+    public func executeMultiple(_ sql: String) async throws {
+        try await backend.executeMultiple(sql)
+    }
+}
+
+/// The rows of ``LibSQLClient/query(_:)``, fetched as you iterate.
+public struct RowSequence: AsyncSequence, Sendable {
+    public typealias Element = Row
+    let open: @Sendable () async throws -> any RowSource
+
+    public struct AsyncIterator: AsyncIteratorProtocol {
+        let open: @Sendable () async throws -> any RowSource
+        var source: (any RowSource)?
+
+        public mutating func next() async throws -> Row? {
+            if source == nil { source = try await open() }
+            do {
+                try Task.checkCancellation()
+                return try await source!.next()
+            } catch {
+                await source?.cancel()
+                throw error
+            }
+        }
+    }
+
+    public func makeAsyncIterator() -> AsyncIterator { AsyncIterator(open: open) }
+}

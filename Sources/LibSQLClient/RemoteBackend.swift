@@ -1,0 +1,287 @@
+import Foundation
+import Logging
+import Synchronization
+
+/// The client over Hrana-over-HTTP.
+final class RemoteBackend: Backend {
+    let connector: RemoteConnector
+
+    init(connector: RemoteConnector) {
+        self.connector = connector
+    }
+
+    private var base: URL { connector.baseURL }
+
+    /// Runs requests on a fresh stream that is closed in the same HTTP request.
+    private func oneShot(_ requests: [StreamRequest]) async throws -> [StreamResult] {
+        let version = try await connector.version(for: base)
+        let response = try await connector.pipeline(
+            PipelineRequest(baton: nil, requests: requests + [.close], encodesNullBaton: true), base: base, version: version)
+        return Array(response.results.dropLast())
+    }
+
+    /// Retries once when a certainly read-only autocommit call lost its connection (or met an expired stream).
+    private func retryingReads<T>(_ readOnly: Bool, _ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch let error as LibSQLError
+            where readOnly && (error.code == .connectionError || error.code == .streamExpired)
+        {
+            connector.logger.debug("Retrying a read after a lost connection", metadata: ["error": "\(error.message)"])
+            return try await body()
+        }
+    }
+
+    func execute(_ statement: Statement) async throws -> ResultSet {
+        try await retryingReads(isCertainlyReadOnly(statement.sql)) {
+            let results = try await oneShot([.execute(statement.hranaStmt())])
+            return try Self.executeResult(results[0], statement: statement)
+        }
+    }
+
+    static func executeResult(_ result: StreamResult, statement: Statement) throws -> ResultSet {
+        switch result {
+        case .ok(.execute(let stmtResult)): return ResultSet(stmtResult)
+        case .error(let error): throw LibSQLError(error, sql: statement.sql)
+        case .ok(let other):
+            throw LibSQLError(code: .hranaProtocolError, message: "Expected an execute response, got \(other.type)")
+        }
+    }
+
+    func batch(_ statements: [Statement], mode: TransactionMode) async throws -> [ResultSet] {
+        let version = try await connector.version(for: base)
+        let batch = TransactionBatch.make(statements.map { $0.hranaStmt() }, mode: mode, version: version)
+        let results = try await retryingReads(mode == .read) { try await oneShot([.batch(batch)]) }
+        switch results[0] {
+        case .ok(.batch(let result)): return try TransactionBatch.results(result, statements: statements)
+        case .error(let error): throw LibSQLError(error)
+        case .ok(let other):
+            throw LibSQLError(code: .hranaProtocolError, message: "Expected a batch response, got \(other.type)")
+        }
+    }
+
+    func executeMultiple(_ sql: String) async throws {
+        let results = try await oneShot([.sequence(sql: sql, sqlID: nil)])
+        if case .error(let error) = results[0] { throw LibSQLError(error, sql: sql) }
+    }
+
+    func beginTransaction(_ mode: TransactionMode) async throws -> any TransactionBackend {
+        let version = try await connector.version(for: base)
+        return RemoteTransaction(stream: RemoteStream(connector: connector, version: version, base: base), mode: mode)
+    }
+
+    func query(_ statement: Statement) async throws -> any RowSource {
+        let version = try await connector.version(for: base)
+        guard version >= .v3 else {
+            let result = try await execute(statement)
+            return BufferedRowSource(rows: result.rows)
+        }
+        let request = CursorRequest(baton: nil, batch: Batch(steps: [BatchStep(stmt: statement.hranaStmt())]))
+        let (header, reader) = try await connector.cursor(request, base: base)
+        return CursorRowSource(
+            reader: reader, statement: statement, connector: connector,
+            closeStream: header.baton.map { baton in (baton, header.baseURL.flatMap(URL.init(string:)) ?? base) })
+    }
+
+    func close() async {
+        await connector.shutdown()
+    }
+}
+
+/// An interactive transaction on one stream: `BEGIN` rides with the first statement, `COMMIT` with `close`.
+final class RemoteTransaction: TransactionBackend {
+    let stream: RemoteStream
+    let mode: TransactionMode
+    private let begun = Mutex(false)
+
+    init(stream: RemoteStream, mode: TransactionMode) {
+        self.stream = stream
+        self.mode = mode
+    }
+
+    /// Marks the transaction begun; returns whether this call is the first.
+    private func claimBegin() -> Bool {
+        begun.withLock { begun in
+            defer { begun = true }
+            return !begun
+        }
+    }
+
+    private var guardsAutocommit: Bool { stream.version >= .v3 }
+
+    func execute(_ statement: Statement) async throws -> ResultSet {
+        try await batchSteps([statement]).first!
+    }
+
+    func batch(_ statements: [Statement]) async throws -> [ResultSet] {
+        guard !statements.isEmpty else { return [] }
+        return try await batchSteps(statements)
+    }
+
+    /// Runs statements in the transaction, each in order, each guarded by `not is_autocommit` on Hrana 3.
+    /// The first call also carries `BEGIN`. A failing statement does not roll the transaction back.
+    private func batchSteps(_ statements: [Statement]) async throws -> [ResultSet] {
+        let first = claimBegin()
+        var steps: [BatchStep] = []
+        if first { steps.append(BatchStep(stmt: Stmt(sql: mode.beginSQL, wantRows: false))) }
+        let offset = steps.count
+        for statement in statements {
+            var conditions: [BatchCondition] = []
+            if first { conditions.append(.ok(step: 0)) }
+            if guardsAutocommit { conditions.append(.not(.isAutocommit)) }
+            let condition: BatchCondition? = conditions.isEmpty ? nil : conditions.count == 1 ? conditions[0] : .and(conditions)
+            steps.append(BatchStep(condition: condition, stmt: statement.hranaStmt()))
+        }
+        let request: StreamRequest
+        if !first && !guardsAutocommit && statements.count == 1 {
+            request = .execute(statements[0].hranaStmt())
+        } else {
+            request = .batch(Batch(steps: steps))
+        }
+        let results = try await send([request])
+        switch results[0] {
+        case .ok(.execute(let result)):
+            return [ResultSet(result)]
+        case .ok(.batch(let result)):
+            guard result.stepErrors.count == steps.count, result.stepResults.count == steps.count else {
+                throw LibSQLError(code: .hranaProtocolError, message: "The batch result has the wrong number of steps")
+            }
+            if first, let error = result.stepErrors[0] {
+                throw LibSQLError(error, sql: mode.beginSQL)
+            }
+            var sets: [ResultSet] = []
+            for (index, statement) in statements.enumerated() {
+                if let error = result.stepErrors[offset + index] {
+                    throw LibSQLError(error, sql: statement.sql, statementIndex: statements.count > 1 ? index : nil)
+                }
+                guard let stepResult = result.stepResults[offset + index] else {
+                    throw LibSQLError(
+                        code: .transactionClosed,
+                        message: "The transaction is no longer active: the server rolled it back after an earlier failure",
+                        sql: statement.sql)
+                }
+                sets.append(ResultSet(stepResult))
+            }
+            return sets
+        case .error(let error):
+            throw LibSQLError(error, sql: statements.count == 1 ? statements[0].sql : nil)
+        case .ok(let other):
+            throw LibSQLError(code: .hranaProtocolError, message: "Unexpected \(other.type) response")
+        }
+    }
+
+    private func send(_ requests: [StreamRequest]) async throws -> [StreamResult] {
+        do {
+            return try await stream.send(requests)
+        } catch let error as LibSQLError where error.code == .streamExpired {
+            var error = error
+            error.message = "The transaction was rolled back: its stream expired after being idle longer than the server allows. "
+                + "Keep idle gaps inside a transaction short. (\(error.message))"
+            throw error
+        }
+    }
+
+    func executeMultiple(_ sql: String) async throws {
+        if claimBegin() {
+            let results = try await send([.execute(Stmt(sql: mode.beginSQL, wantRows: false)), .sequence(sql: sql, sqlID: nil)])
+            if case .error(let error) = results[0] { throw LibSQLError(error, sql: mode.beginSQL) }
+            if case .error(let error) = results[1] { throw LibSQLError(error, sql: sql) }
+        } else {
+            let results = try await send([.sequence(sql: sql, sqlID: nil)])
+            if case .error(let error) = results[0] { throw LibSQLError(error, sql: sql) }
+        }
+    }
+
+    func commit() async throws {
+        guard begun.withLock({ $0 }) else { return }
+        let results = try await send([.execute(Stmt(sql: "COMMIT", wantRows: false)), .close])
+        if case .error(let error) = results[0] { throw LibSQLError(error, sql: "COMMIT") }
+    }
+
+    func rollback() async {
+        guard begun.withLock({ $0 }) else {
+            await stream.close()
+            return
+        }
+        if await stream.isClosed { return }
+        _ = try? await stream.send([.execute(Stmt(sql: "ROLLBACK", wantRows: false)), .close])
+    }
+}
+
+/// Rows already in memory (Hrana 2 has no cursor).
+final class BufferedRowSource: RowSource, @unchecked Sendable {
+    private var rows: ArraySlice<Row>
+
+    init(rows: [Row]) {
+        self.rows = rows[...]
+    }
+
+    func next() async throws -> Row? { rows.popFirst() }
+    func cancel() async { rows = [] }
+}
+
+/// Rows read from a `/v3/cursor` body as they arrive; the stream is closed in the background at the end.
+final class CursorRowSource: RowSource, @unchecked Sendable {
+    private let reader: CursorEntryReader
+    private let statement: Statement
+    private let connector: RemoteConnector
+    private var closeStream: (baton: String, base: URL)?
+    private var layout: RowLayout?
+    private var done = false
+
+    init(reader: CursorEntryReader, statement: Statement, connector: RemoteConnector, closeStream: (String, URL)?) {
+        self.reader = reader
+        self.statement = statement
+        self.connector = connector
+        self.closeStream = closeStream
+    }
+
+    deinit {
+        if let closeStream { Self.close(closeStream, connector: connector) }
+    }
+
+    func next() async throws -> Row? {
+        guard !done else { return nil }
+        while let entry = try await reader.next() {
+            switch entry {
+            case .stepBegin(_, let cols):
+                layout = RowLayout(cols)
+            case .row(let values):
+                guard let layout else {
+                    throw LibSQLError(code: .hranaProtocolError, message: "A cursor row arrived before its step began")
+                }
+                return Row(layout: layout, values: values)
+            case .stepEnd:
+                finish()
+                return nil
+            case .stepError(_, let error), .error(let error):
+                finish()
+                throw LibSQLError(error, sql: statement.sql)
+            case .unknown:
+                continue
+            }
+        }
+        finish()
+        throw LibSQLError(code: .connectionError, message: "The cursor response ended before the query finished")
+    }
+
+    func cancel() async {
+        finish()
+    }
+
+    private func finish() {
+        done = true
+        if let closeStream {
+            Self.close(closeStream, connector: connector)
+            self.closeStream = nil
+        }
+    }
+
+    private static func close(_ stream: (baton: String, base: URL), connector: RemoteConnector) {
+        connector.runInBackground {
+            let version = (try? await connector.version(for: connector.baseURL)) ?? .v3
+            _ = try? await connector.pipeline(
+                PipelineRequest(baton: stream.baton, requests: [.close]), base: stream.base, version: version)
+        }
+    }
+}

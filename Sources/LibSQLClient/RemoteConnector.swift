@@ -1,0 +1,299 @@
+import Foundation
+import Logging
+import Synchronization
+
+/// Sends Hrana requests over an ``HTTPTransport``: headers, the concurrency limit, version probing,
+/// decompression, and turning HTTP failures into ``LibSQLError``.
+final class RemoteConnector: Sendable {
+    let transport: any HTTPTransport
+    let ownsTransport: Bool
+    let baseURL: URL
+    let logger: Logger
+    let fixedVersion: ProtocolVersion?
+    let storesSQL: Bool
+    private let headers: [String: String]
+    private let timeout: Duration?
+    private let semaphore: AsyncSemaphore?
+    private let versions = Mutex<[URL: Task<ProtocolVersion, any Error>]>([:])
+    private let background = Mutex<(closed: Bool, next: Int, tasks: [Int: Task<Void, Never>])>((false, 0, [:]))
+
+    /// The largest non-streamed response accepted.
+    static let maxResponseSize = 256 << 20
+
+    init(baseURL: URL, authToken: String?, configuration: LibSQLClient.Configuration) {
+        self.baseURL = baseURL
+        if let transport = configuration.transport {
+            self.transport = transport
+            ownsTransport = false
+        } else {
+            self.transport = AsyncHTTPClientTransport(maximumConnections: max(configuration.concurrency, 1))
+            ownsTransport = true
+        }
+        var headers = ["content-type": "application/json"]
+        if let authToken { headers["authorization"] = "Bearer \(authToken)" }
+        if configuration.compression { headers["accept-encoding"] = "gzip" }
+        self.headers = headers
+        timeout = configuration.requestTimeout
+        semaphore = configuration.concurrency > 0 ? AsyncSemaphore(permits: configuration.concurrency) : nil
+        logger = configuration.logger
+        fixedVersion = configuration.protocolVersion
+        storesSQL = configuration.storesSQL
+    }
+
+    /// Runs fire-and-forget work (closing a drained cursor's stream) that ``shutdown()`` waits for.
+    func runInBackground(_ operation: @escaping @Sendable () async -> Void) {
+        background.withLock { state in
+            guard !state.closed else { return }
+            let id = state.next
+            state.next += 1
+            state.tasks[id] = Task {
+                await operation()
+                _ = self.background.withLock { $0.tasks.removeValue(forKey: id) }
+            }
+        }
+    }
+
+    func shutdown() async {
+        let pending = background.withLock { state -> [Task<Void, Never>] in
+            state.closed = true
+            return Array(state.tasks.values)
+        }
+        for task in pending { await task.value }
+        guard ownsTransport else { return }
+        do {
+            try await transport.shutdown()
+        } catch {
+            logger.debug("Transport shutdown failed", metadata: ["error": "\(error)"])
+        }
+    }
+
+    // MARK: Exchanges
+
+    /// Sends one request under the concurrency limit. The permit is held until the body is read by `read`.
+    func exchange<T>(
+        method: String, url: URL, body: Data?, read: (HTTPResponse) async throws -> T
+    ) async throws -> T {
+        if let semaphore { try await semaphore.wait() }
+        defer { semaphore?.signal() }
+        var requestHeaders = headers
+        if body == nil { requestHeaders["content-type"] = nil }
+        let request = HTTPRequest(method: method, url: url, headers: requestHeaders, timeout: timeout)
+        do {
+            let response = try ResponseDecompression.decompress(try await transport.send(request, body: body))
+            return try await read(response)
+        } catch let error as LibSQLError {
+            throw error
+        } catch let error as CancellationError {
+            throw error
+        } catch {
+            throw Self.transportError(error)
+        }
+    }
+
+    static func transportError(_ error: any Error) -> LibSQLError {
+        let text = String(describing: error)
+        if text.contains("deadlineExceeded") || text.contains("readTimeout") || text.contains("timedOut") {
+            return LibSQLError(code: .timeout, message: "The request timed out (\(text.prefix(200)))")
+        }
+        return LibSQLError(code: .connectionError, message: "The HTTP request failed: \(text.prefix(300))")
+    }
+
+    /// Turns a non-2xx response into an error, reading a Hrana error from a JSON body when there is one.
+    static func statusError(_ response: HTTPResponse) async -> LibSQLError {
+        let status = response.status
+        let body = (try? await response.body.collect(upTo: 64 << 10)) ?? Data()
+        let contentType = response.headers["content-type"]?.lowercased() ?? ""
+        if contentType.hasPrefix("application/json") {
+            if let hrana = try? JSONDecoder().decode(ProtocolError.self, from: body) {
+                var error = LibSQLError(hrana, httpStatus: status)
+                if error.code == .streamExpired {
+                    error.message = "The server stream expired after being idle; any open transaction on it was rolled back (\(hrana.message))"
+                }
+                return error
+            }
+            if let object = try? JSONSerialization.jsonObject(with: body) as? [String: Any], let text = object["error"] as? String {
+                return LibSQLError(code: status == 401 || status == 403 ? .unauthorized : .serverError, message: text, httpStatus: status)
+            }
+        }
+        var text = String(decoding: body.prefix(4096), as: UTF8.self)
+        if contentType.hasPrefix("text/html") || text.contains("<html") || text.contains("<HTML") {
+            text = text.replacingOccurrences(of: "<[^>]+>", with: " ", options: .regularExpression)
+        }
+        text = text.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+        let snippet = text.isEmpty ? "" : ": " + String(text.prefix(200))
+        let code: ErrorCode = status == 401 || status == 403 ? .unauthorized : .serverError
+        return LibSQLError(code: code, message: "The server returned HTTP \(status)\(snippet)", httpStatus: status)
+    }
+
+    // MARK: Protocol version
+
+    /// The protocol version of the server at `base`, probed once and cached; concurrent callers share one probe,
+    /// and a failed probe is forgotten so that the next call probes again.
+    func version(for base: URL) async throws -> ProtocolVersion {
+        if let fixedVersion { return fixedVersion }
+        let task = versions.withLock { versions in
+            if let task = versions[base] { return task }
+            let task = Task { try await self.probe(base) }
+            versions[base] = task
+            return task
+        }
+        do {
+            return try await task.value
+        } catch {
+            versions.withLock { versions in
+                if versions[base] == task { versions[base] = nil }
+            }
+            throw error
+        }
+    }
+
+    private func probe(_ base: URL) async throws -> ProtocolVersion {
+        for candidate in [ProtocolVersion.v3, .v2] {
+            let url = Self.resolve(candidate.pathComponent, against: base)
+            let ok = try await exchange(method: "GET", url: url, body: nil) { response -> Bool in
+                _ = try? await response.body.collect(upTo: 1 << 16)
+                return (200..<300).contains(response.status)
+            }
+            if ok {
+                logger.debug("Probed Hrana version", metadata: ["version": "\(candidate.rawValue)"])
+                return candidate
+            }
+        }
+        throw LibSQLError(
+            code: .protocolVersionError, message: "The server at \(base.host ?? "?") answers neither GET /v3 nor GET /v2")
+    }
+
+    /// Resolves a relative path against a base URL with RFC 3986 rules (`https://h/db` + `v3/pipeline` ⇒
+    /// `https://h/v3/pipeline`; `https://h/db/` keeps `db/`).
+    static func resolve(_ path: String, against base: URL) -> URL {
+        URL(string: path, relativeTo: base)?.absoluteURL ?? base.appendingPathComponent(path)
+    }
+
+    // MARK: Pipeline
+
+    /// Posts a pipeline and returns the server's response; the results count is checked.
+    func pipeline(_ request: PipelineRequest, base: URL, version: ProtocolVersion) async throws -> PipelineResponse {
+        let body: Data
+        do {
+            body = try HranaJSON.encode(request)
+        } catch {
+            throw LibSQLError(code: .valueError, message: "Could not encode the request: \(error)")
+        }
+        let url = Self.resolve(version.pipelinePath, against: base)
+        let response = try await exchange(method: "POST", url: url, body: body) { response -> PipelineResponse in
+            guard (200..<300).contains(response.status) else { throw await Self.statusError(response) }
+            let data = try await response.body.collect(upTo: Self.maxResponseSize)
+            do {
+                return try HranaJSON.decode(PipelineResponse.self, from: data)
+            } catch {
+                throw LibSQLError(code: .hranaProtocolError, message: "Invalid pipeline response: \(error)", httpStatus: response.status)
+            }
+        }
+        guard response.results.count == request.requests.count else {
+            throw LibSQLError(
+                code: .hranaProtocolError,
+                message: "The server returned \(response.results.count) results for \(request.requests.count) requests")
+        }
+        return response
+    }
+
+    // MARK: Cursor
+
+    /// Posts a cursor request; returns the header and a reader of entries that pulls the body on demand.
+    func cursor(_ request: CursorRequest, base: URL) async throws -> (CursorResponse, CursorEntryReader) {
+        let body: Data
+        do {
+            body = try HranaJSON.encode(request)
+        } catch {
+            throw LibSQLError(code: .valueError, message: "Could not encode the request: \(error)")
+        }
+        let url = Self.resolve("v3/cursor", against: base)
+        if let semaphore { try await semaphore.wait() }
+        var permitHeld = semaphore != nil
+        defer { if permitHeld { semaphore?.signal() } }
+        let request = HTTPRequest(method: "POST", url: url, headers: headers, timeout: timeout)
+        let response: HTTPResponse
+        do {
+            response = try ResponseDecompression.decompress(try await transport.send(request, body: body))
+        } catch let error as LibSQLError {
+            throw error
+        } catch let error as CancellationError {
+            throw error
+        } catch {
+            throw Self.transportError(error)
+        }
+        guard (200..<300).contains(response.status) else { throw await Self.statusError(response) }
+        let reader = CursorEntryReader(body: response.body, release: semaphore.map { semaphore in { semaphore.signal() } })
+        permitHeld = false
+        let header = try await reader.readHeader()
+        return (header, reader)
+    }
+}
+
+/// Reads cursor entries from a streaming body, a chunk at a time; releases its concurrency permit at the end.
+final class CursorEntryReader: @unchecked Sendable {
+    private var iterator: HTTPBody.AsyncIterator
+    private var decoder = CursorBodyDecoder()
+    private var pending: [CursorEntry] = []
+    private var pendingIndex = 0
+    private var finished = false
+    private var release: (() -> Void)?
+
+    init(body: HTTPBody, release: (() -> Void)?) {
+        iterator = body.makeAsyncIterator()
+        self.release = release
+    }
+
+    deinit { release?() }
+
+    func readHeader() async throws -> CursorResponse {
+        while decoder.header == nil {
+            guard try await fill() else { break }
+        }
+        guard let header = decoder.header else {
+            throw LibSQLError(code: .hranaProtocolError, message: "The cursor response has no header line")
+        }
+        return header
+    }
+
+    /// The next entry, or `nil` at the end of the body.
+    func next() async throws -> CursorEntry? {
+        while pendingIndex >= pending.count {
+            guard try await fill() else { return nil }
+        }
+        defer { pendingIndex += 1 }
+        return pending[pendingIndex]
+    }
+
+    private func fill() async throws -> Bool {
+        if finished { return false }
+        pending.removeAll(keepingCapacity: true)
+        pendingIndex = 0
+        do {
+            if let chunk = try await iterator.next() {
+                pending = try decoder.feed(chunk)
+            } else {
+                pending = try decoder.finish()
+                finished = true
+                release?()
+                release = nil
+            }
+        } catch let error as HranaCodingError {
+            finish()
+            throw LibSQLError(code: .hranaProtocolError, message: "Invalid cursor response: \(error)")
+        } catch let error as LibSQLError {
+            finish()
+            throw error
+        } catch {
+            finish()
+            throw RemoteConnector.transportError(error)
+        }
+        return true
+    }
+
+    private func finish() {
+        finished = true
+        release?()
+        release = nil
+    }
+}

@@ -1,0 +1,152 @@
+import Foundation
+import Logging
+
+/// One Hrana stream over HTTP: its baton and URL, the pipelining queue and the stored-SQL cache.
+///
+/// Requests issued while another request of the stream is in flight are queued and sent together, in order,
+/// in the next pipeline request. A round trip is shielded from task cancellation so that the baton never
+/// gets lost half-way; callers check cancellation between round trips.
+actor RemoteStream {
+    private struct Pending {
+        var requests: [StreamRequest]
+        var continuation: CheckedContinuation<[StreamResult], any Error>
+    }
+
+    let connector: RemoteConnector
+    let version: ProtocolVersion
+    private var base: URL
+    private var baton: String?
+    private var started = false
+    private(set) var isClosed = false
+    private var failure: LibSQLError?
+    private var cache = SQLCache()
+    private var inFlight = false
+    private var queue: [Pending] = []
+
+    init(connector: RemoteConnector, version: ProtocolVersion, base: URL) {
+        self.connector = connector
+        self.version = version
+        self.base = base
+    }
+
+    /// Sends requests on the stream (pipelined with any queued concurrently) and returns their results.
+    func send(_ requests: [StreamRequest]) async throws -> [StreamResult] {
+        if let failure { throw failure }
+        if isClosed { throw LibSQLError(code: .transactionClosed, message: "The stream is closed") }
+        if requests.last == .close { isClosed = true }
+        if inFlight {
+            return try await withCheckedThrowingContinuation { continuation in
+                queue.append(Pending(requests: requests, continuation: continuation))
+            }
+        }
+        inFlight = true
+        defer { drainLater() }
+        return try await roundTrip([requests])[0]
+    }
+
+    /// Closes the stream (the server rolls back any open transaction); a no-op if it never started.
+    func close() async {
+        guard !isClosed else { return }
+        isClosed = true
+        guard started, failure == nil else { return }
+        if inFlight {
+            _ = try? await withCheckedThrowingContinuation { continuation in
+                queue.append(Pending(requests: [.close], continuation: continuation))
+            }
+            return
+        }
+        inFlight = true
+        defer { drainLater() }
+        _ = try? await roundTrip([[.close]])
+    }
+
+    private func drainLater() {
+        guard !queue.isEmpty else {
+            inFlight = false
+            return
+        }
+        Task { await self.drain() }
+    }
+
+    private func drain() async {
+        while !queue.isEmpty {
+            let batch = queue
+            queue.removeAll()
+            do {
+                let results = try await roundTrip(batch.map(\.requests))
+                for (pending, result) in zip(batch, results) { pending.continuation.resume(returning: result) }
+            } catch {
+                for pending in batch { pending.continuation.resume(throwing: error) }
+            }
+        }
+        inFlight = false
+    }
+
+    /// One HTTP request carrying several callers' requests; returns each caller's results.
+    private func roundTrip(_ groups: [[StreamRequest]]) async throws -> [[StreamResult]] {
+        if let failure { throw failure }
+        var wire: [StreamRequest] = []
+        var owners: [Int?] = []
+        var pinned: Set<String> = []
+        for (index, group) in groups.enumerated() {
+            for request in group {
+                var request = request
+                if connector.storesSQL {
+                    for extra in rewrite(&request, pinned: &pinned) {
+                        wire.append(extra)
+                        owners.append(nil)
+                    }
+                }
+                wire.append(request)
+                owners.append(index)
+            }
+        }
+        let pipeline = PipelineRequest(baton: baton, requests: wire, encodesNullBaton: true)
+        let base = self.base
+        let version = self.version
+        let connector = self.connector
+        started = true
+        let response: PipelineResponse
+        do {
+            response = try await Task { try await connector.pipeline(pipeline, base: base, version: version) }.value
+        } catch let error as LibSQLError {
+            failure = error
+            cache.reset()
+            throw error
+        } catch {
+            let wrapped = RemoteConnector.transportError(error)
+            failure = wrapped
+            throw wrapped
+        }
+        baton = response.baton
+        if let baseURL = response.baseURL, let url = URL(string: baseURL) { self.base = url }
+        if response.baton == nil { isClosed = true }
+        var results = Array(repeating: [StreamResult](), count: groups.count)
+        for (owner, result) in zip(owners, response.results) {
+            if let owner {
+                results[owner].append(result)
+            } else if case .error(let error) = result {
+                connector.logger.debug("Storing SQL failed", metadata: ["error": "\(error.message)"])
+            }
+        }
+        return results
+    }
+
+    private func rewrite(_ request: inout StreamRequest, pinned: inout Set<String>) -> [StreamRequest] {
+        switch request {
+        case .execute(var stmt):
+            let extra = cache.prepare(&stmt, pinned: &pinned)
+            request = .execute(stmt)
+            return extra
+        case .batch(var batch):
+            var extra: [StreamRequest] = []
+            for index in batch.steps.indices {
+                extra += cache.prepare(&batch.steps[index].stmt, pinned: &pinned)
+            }
+            request = .batch(batch)
+            return extra
+        default:
+            return []
+        }
+    }
+}

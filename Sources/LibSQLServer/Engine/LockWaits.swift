@@ -1,0 +1,59 @@
+import Foundation
+import Synchronization
+
+/// Busy handling shared by all connections: waits in small sleeps up to the busy timeout and remembers
+/// when someone last waited for a lock (the transaction timeout applies only then).
+final class LockWaits: Sendable {
+    private let lastWait = Mutex<ContinuousClock.Instant?>(nil)
+
+    func someoneWaiting(at now: ContinuousClock.Instant) -> Bool {
+        guard let last = lastWait.withLock({ $0 }) else { return false }
+        return now - last < .milliseconds(250)
+    }
+
+    /// A busy handler that gives up after `timeout`. At each retry (every 1-10 ms) it calls `enforce` (the
+    /// transaction timeout); when that forces a holder to roll back, the wait may run up to twice
+    /// `timeout`, so a writer does not give up just before the lock it waits for is released.
+    func handler(timeout: Duration, enforce: @escaping @Sendable () -> Bool) -> @Sendable (Int32) -> Bool {
+        let wait = WaitDeadline()
+        return { [self] count in
+            let now = ContinuousClock.now
+            lastWait.withLock { $0 = now }
+            if count == 0 { wait.begin(at: now, timeout: timeout) }
+            if count > 0 && enforce() {
+                wait.extend(to: now + .seconds(1), limit: timeout * 2)
+            }
+            let remaining = wait.deadline - now
+            guard remaining > .zero else { return false }
+            let step: Duration = count < 5 ? .milliseconds(1) : count < 20 ? .milliseconds(5) : .milliseconds(10)
+            Thread.sleep(forTimeInterval: Self.seconds(min(step, remaining)))
+            return true
+        }
+    }
+
+    private static func seconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+    }
+}
+
+/// When the current lock wait of one connection started and when it gives up.
+private final class WaitDeadline: Sendable {
+    private struct State {
+        var start = ContinuousClock.now
+        var deadline = ContinuousClock.now
+    }
+
+    private let state = Mutex(State())
+
+    func begin(at now: ContinuousClock.Instant, timeout: Duration) {
+        state.withLock { $0 = State(start: now, deadline: now + timeout) }
+    }
+
+    func extend(to instant: ContinuousClock.Instant, limit: Duration) {
+        state.withLock { state in
+            state.deadline = max(state.deadline, min(instant, state.start + limit))
+        }
+    }
+
+    var deadline: ContinuousClock.Instant { state.withLock { $0.deadline } }
+}

@@ -1,0 +1,52 @@
+import Hrana
+import SQLiteCore
+
+/// The transaction timeout as seen from the session: forced rollbacks and `TRANSACTION_TIMEOUT` errors.
+extension SessionEngine {
+    /// Rolls back the open transaction of an idle session whose write lock was held too long.
+    func forceRollbackForTimeout() {
+        guard !isClosed, connection.transactionState == .write else { return }
+        rollback()
+        control.setTimedOut()
+        logger.debug("Rolled back an idle transaction that held the write lock too long")
+    }
+
+    /// Whether the next statement must fail with `TRANSACTION_TIMEOUT`; turns a pending timeout of a
+    /// session still holding the write lock into a rollback first.
+    func refuseForTimeout() -> Bool {
+        applyTimeoutRequest()
+        guard control.isTimedOut else { return false }
+        observedTimeout = true
+        if !connection.isAutocommit { rollback() }
+        return true
+    }
+
+    func applyTimeoutRequest() {
+        guard !isClosed, control.takeTimeoutRequest() else { return }
+        if connection.transactionState == .write {
+            rollback()
+            control.setTimedOut()
+            logger.debug("Rolled back a transaction that held the write lock too long")
+        }
+    }
+
+    /// Like sqld, a forced rollback fails every remaining statement of the first request that notices it
+    /// (the next request when the session was idle, else the interrupted one); then the flag clears.
+    func finishRequest() {
+        applyTimeoutRequest()
+        if observedTimeout {
+            observedTimeout = false
+            control.clearTimedOut()
+        }
+    }
+
+    func rollback() {
+        try? connection.execute(script: "ROLLBACK")
+        control.noteWriteLock(held: false, since: .now)
+    }
+
+    func noteTransactionState(since start: ContinuousClock.Instant) {
+        guard !isClosed else { return }
+        control.noteWriteLock(held: connection.transactionState == .write, since: start)
+    }
+}

@@ -1,0 +1,70 @@
+import Foundation
+import Hrana
+import Gzip
+import Hummingbird
+
+/// The responses of the Hrana endpoints, with the exact content types clients compare against.
+enum HTTPResponses {
+    static let probeText = "Hello, this is HTTP API v2 (Hrana over HTTP)"
+    /// Bodies at least this large are gzipped for clients that accept it.
+    static let compressionThreshold = 1024
+
+    static func text(_ status: HTTPResponse.Status, _ text: String) -> Response {
+        Response(
+            status: status, headers: [.contentType: "text/plain"],
+            body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
+    }
+
+    static func empty(_ status: HTTPResponse.Status) -> Response {
+        Response(status: status, headers: [.contentLength: "0"])
+    }
+
+    /// sqld's non-Hrana error body, `{"error": "..."}`, used for authentication failures.
+    static func jsonError(_ status: HTTPResponse.Status, _ message: String) -> Response {
+        let body = (try? JSONSerialization.data(withJSONObject: ["error": message])) ?? Data("{}".utf8)
+        return json(status, body, acceptsGzip: false)
+    }
+
+    /// A Hrana `Error` as the whole body (used for `STREAM_EXPIRED`).
+    static func protocolError(_ status: HTTPResponse.Status, _ error: ProtocolError) -> Response {
+        let body = (try? HranaJSON.encode(error)) ?? Data("{}".utf8)
+        return json(status, body, acceptsGzip: false)
+    }
+
+    static func json(_ status: HTTPResponse.Status, _ body: Data, acceptsGzip: Bool) -> Response {
+        var headers: HTTPFields = [.contentType: "application/json"]
+        headers[.vary] = "Accept-Encoding"
+        if acceptsGzip && body.count >= compressionThreshold {
+            headers[.contentEncoding] = "gzip"
+            let compressed = body.withUnsafeBytes { Gzip.compress($0, level: 5) }
+            return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: compressed)))
+        }
+        return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(data: body)))
+    }
+
+    static let streamExpired = ProtocolError(message: "The stream has expired due to inactivity", code: "STREAM_EXPIRED")
+
+    static func batonRejected(_ rejection: BatonRejection) -> Response {
+        switch rejection {
+        case .invalid: text(.badRequest, "Received an invalid baton")
+        case .alreadyUsed: text(.badRequest, "Received a baton that has already been used")
+        case .expired: protocolError(.badRequest, streamExpired)
+        }
+    }
+
+    static func authFailure(_ failure: AuthFailure) -> Response {
+        jsonError(failure.status == 403 ? .forbidden : .unauthorized, failure.message)
+    }
+
+    /// Whether an `Accept-Encoding` header allows gzip (`gzip` or `*` without `q=0`).
+    static func acceptsGzip(_ header: String?) -> Bool {
+        guard let header else { return false }
+        for item in header.split(separator: ",") {
+            let parts = item.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+            guard let coding = parts.first, coding == "gzip" || coding == "x-gzip" || coding == "*" else { continue }
+            let refused = parts.dropFirst().contains { $0.replacingOccurrences(of: " ", with: "").hasPrefix("q=0") && !$0.contains(where: { "123456789".contains($0) }) }
+            if !refused { return true }
+        }
+        return false
+    }
+}

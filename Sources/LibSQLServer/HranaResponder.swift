@@ -1,0 +1,272 @@
+import Foundation
+import Hrana
+import Hummingbird
+import NIOCore
+
+/// Routes HTTP requests to the Hrana endpoints.
+struct HranaResponder: HTTPResponder {
+    typealias Context = BasicRequestContext
+
+    let core: ServerCore
+
+    func respond(to request: Request, context: Context) async throws -> Response {
+        let start = ContinuousClock.now
+        let path = request.uri.path
+        core.counter.record(path: path)
+        let response = await route(request, path: path)
+        if core.logger.logLevel <= .debug {
+            core.logger.debug(
+                "\(request.method) \(path) \(response.status.code)",
+                metadata: ["duration": "\(ContinuousClock.now - start)"])
+        }
+        return response
+    }
+
+    private func route(_ request: Request, path: String) async -> Response {
+        let normalized = path.count > 1 && path.hasSuffix("/") ? String(path.dropLast()) : path
+        switch (request.method, normalized) {
+        case (.post, "/v2/pipeline"): return await pipeline(request, version: .v2)
+        case (.post, "/v3/pipeline"): return await pipeline(request, version: .v3)
+        case (.post, "/v3/cursor"): return await cursor(request)
+        case (.get, "/v2"), (.get, "/v3"): return HTTPResponses.text(.ok, HTTPResponses.probeText)
+        case (.get, "/health"): return HTTPResponses.empty(.ok)
+        case (.get, "/version"): return HTTPResponses.text(.ok, HranaServer.versionString)
+        case (_, "/v2/pipeline"), (_, "/v3/pipeline"), (_, "/v3/cursor"), (_, "/v2"), (_, "/v3"), (_, "/health"),
+            (_, "/version"):
+            var response = HTTPResponses.empty(.methodNotAllowed)
+            response.headers[.allow] = normalized.hasPrefix("/v2/") || normalized.hasPrefix("/v3/") ? "POST" : "GET"
+            return response
+        default: return HTTPResponses.empty(.notFound)
+        }
+    }
+
+    // MARK: Shared request steps
+
+    /// Authenticates, reads and decodes the body, or returns the error response to send.
+    private func prepare<Body: Decodable>(_ request: Request, as type: Body.Type) async -> Result<(Body, Access), ResponseError> {
+        let access: Access
+        do {
+            access = try core.authenticator.authenticate(header: request.headers[.authorization])
+        } catch {
+            return .failure(ResponseError(HTTPResponses.authFailure(error)))
+        }
+        let limit = core.configuration.maxRequestBodySize
+        if let declared = request.headers[.contentLength].flatMap({ Int($0) }), declared > limit {
+            return .failure(ResponseError(Self.tooLarge(limit)))
+        }
+        let buffer: ByteBuffer
+        do {
+            buffer = try await request.body.collect(upTo: limit)
+        } catch is NIOTooManyBytesError {
+            return .failure(ResponseError(Self.tooLarge(limit)))
+        } catch {
+            return .failure(ResponseError(HTTPResponses.text(.badRequest, "Could not read the request body")))
+        }
+        do {
+            let body = try HranaJSON.decode(Body.self, from: Data(buffer: buffer, byteTransferStrategy: .noCopy))
+            return .success((body, access))
+        } catch {
+            return .failure(ResponseError(HTTPResponses.text(.badRequest, "Invalid request body: \(error.description)")))
+        }
+    }
+
+    private static func tooLarge(_ limit: Int) -> Response {
+        var response = HTTPResponses.text(
+            .contentTooLarge, "The request body is larger than the limit of \(limit) bytes")
+        response.headers[.connection] = "close"
+        return response
+    }
+
+    /// Leases the stream a baton names, or opens a new stream for a `nil` baton.
+    private func leaseStream(baton: String?) async -> Result<StreamLease, ResponseError> {
+        guard let baton else {
+            let database = core.database
+            let opened: Result<StreamSession, any Error>
+            do {
+                opened = try await core.executor.run { Self.openSession(database) }
+            } catch {
+                return .failure(ResponseError(HTTPResponses.text(.serviceUnavailable, "The server is shutting down")))
+            }
+            switch opened {
+            case .success(let session): return .success(core.registry.create(session: session))
+            case .failure(let error):
+                core.logger.debug("Could not open a stream", metadata: ["error": "\(error)"])
+                return .failure(ResponseError(HTTPResponses.jsonError(.internalServerError, "Internal Error: could not open a stream: \(error)")))
+            }
+        }
+        switch core.registry.acquire(baton: baton) {
+        case .success(let lease): return .success(lease)
+        case .failure(let rejection): return .failure(ResponseError(HTTPResponses.batonRejected(rejection)))
+        }
+    }
+
+    /// Opens a session, retrying briefly: a new connection can meet `SQLITE_BUSY` while others write.
+    private static func openSession(_ database: EngineDatabase) -> Result<StreamSession, any Error> {
+        var attempt = 0
+        while true {
+            let result = Result { try database.openSession() }
+            guard case .failure(let error) = result, !(error is EngineClosedError), attempt < 50 else { return result }
+            attempt += 1
+            Thread.sleep(forTimeInterval: 0.02)
+        }
+    }
+
+    /// Forgets a stream and closes its session off the cooperative pool.
+    private func drop(_ lease: StreamLease) async {
+        core.registry.remove(lease)
+        let session = lease.session
+        await core.executor.runDetached { session.close() }
+    }
+
+    // MARK: Pipeline
+
+    private func pipeline(_ request: Request, version: ProtocolVersion) async -> Response {
+        let body: PipelineRequest
+        let access: Access
+        switch await prepare(request, as: PipelineRequest.self) {
+        case .success(let prepared): (body, access) = prepared
+        case .failure(let error): return error.response
+        }
+        if let unsupported = body.requests.first(where: { $0.minimumVersion > version }) {
+            return HTTPResponses.text(
+                .badRequest, "The `\(unsupported.type)` request (or one of its conditions) is not supported in Hrana \(version.rawValue)")
+        }
+        // A new stream is opened inside the same worker job that runs the pipeline (one thread hop), and
+        // only registered if it outlives the request.
+        var lease: StreamLease?
+        if let baton = body.baton {
+            switch core.registry.acquire(baton: baton) {
+            case .success(let leased): lease = leased
+            case .failure(let rejection): return HTTPResponses.batonRejected(rejection)
+            }
+        }
+        if access == .readOnly && WriteClassifier.mayWrite(body.requests, storedSQL: lease?.storedSQL ?? [:]) {
+            if let lease { core.registry.restore(lease) }
+            return HTTPResponses.jsonError(.forbidden, "Authorization forbidden: the token is read-only and the pipeline may write")
+        }
+        let requests = body.requests
+        let existing = lease
+        let database = core.database
+        let pool = core.sessionPool
+        let job: Result<(StreamSession, PipelineRunner.Outcome), any Error>
+        do {
+            job = try await core.executor.run {
+                let session: StreamSession
+                if let existing {
+                    session = existing.session
+                } else if let pooled = pool.take() {
+                    session = pooled
+                } else {
+                    switch Self.openSession(database) {
+                    case .success(let opened): session = opened
+                    case .failure(let error): return .failure(error)
+                    }
+                }
+                let outcome = PipelineRunner.run(
+                    requests, on: session, version: version, storedSQL: existing?.storedSQL ?? [:],
+                    mayRecycle: existing == nil && SessionPool.isRecyclable(requests))
+                if outcome.failure != nil {
+                    session.close()
+                } else if outcome.recyclable {
+                    pool.put(session)
+                }
+                return .success((session, outcome))
+            }
+        } catch {
+            if let lease { await drop(lease) }
+            return HTTPResponses.text(.serviceUnavailable, "The server is shutting down")
+        }
+        let session: StreamSession
+        let outcome: PipelineRunner.Outcome
+        switch job {
+        case .success(let finished): (session, outcome) = finished
+        case .failure(let error):
+            core.logger.debug("Could not open a stream", metadata: ["error": "\(error)"])
+            return HTTPResponses.jsonError(.internalServerError, "Internal Error: could not open a stream: \(error)")
+        }
+        if let failure = outcome.failure {
+            if let lease { core.registry.remove(lease) }
+            return HTTPResponses.text(.badRequest, failure.message)
+        }
+        let baton: String?
+        if outcome.closed {
+            if let lease { core.registry.remove(lease) }
+            baton = nil
+        } else {
+            var kept = lease ?? core.registry.create(session: session)
+            kept.storedSQL = outcome.storedSQL
+            baton = core.registry.nextBaton(for: kept)
+            core.registry.release(kept)
+        }
+        let response = PipelineResponse(baton: baton, baseURL: core.configuration.selfURL, results: outcome.results)
+        let acceptsGzip = HTTPResponses.acceptsGzip(request.headers[.acceptEncoding])
+        return HTTPResponses.json(.ok, ResponseEncoding.encode(response), acceptsGzip: acceptsGzip)
+    }
+
+    // MARK: Cursor
+
+    private func cursor(_ request: Request) async -> Response {
+        let body: CursorRequest
+        let access: Access
+        switch await prepare(request, as: CursorRequest.self) {
+        case .success(let prepared): (body, access) = prepared
+        case .failure(let error): return error.response
+        }
+        if !ConditionValidator.isValid(body.batch) {
+            return HTTPResponses.text(.badRequest, StreamFailure.invalidConditionReference.message)
+        }
+        let lease: StreamLease
+        switch await leaseStream(baton: body.baton) {
+        case .success(let leased): lease = leased
+        case .failure(let error): return error.response
+        }
+        if access == .readOnly && WriteClassifier.mayWrite(body.batch, storedSQL: lease.storedSQL) {
+            core.registry.restore(lease)
+            return HTTPResponses.jsonError(.forbidden, "Authorization forbidden: the token is read-only and the batch may write")
+        }
+        let header = CursorResponse(baton: core.registry.nextBaton(for: lease), baseURL: core.configuration.selfURL)
+        var headerLine = ByteBuffer(data: (try? HranaJSON.encode(header)) ?? Data("{}".utf8))
+        headerLine.writeStaticString("\n")
+        let firstLine = headerLine
+        let pipe = CursorPipe()
+        let pipeGuard = CursorPipeGuard(pipe)
+        let core = core
+        let batch = body.batch
+        Task {
+            let completed = try? await core.executor.run {
+                CursorProducer.run(batch, lease: lease, pipe: pipe)
+            }
+            switch completed {
+            case .some(true):
+                core.registry.release(lease)
+            default:
+                core.registry.remove(lease)
+                let session = lease.session
+                await core.executor.runDetached { session.close() }
+            }
+            pipe.finish()
+        }
+        return Response(
+            status: .ok, headers: [.contentType: "text/plain"],
+            body: ResponseBody { writer in
+                let pipe = pipeGuard.pipe
+                do {
+                    try await writer.write(firstLine)
+                    for await chunk in pipe.chunks {
+                        try await writer.write(chunk)
+                        pipe.consumed()
+                    }
+                    try await writer.finish(nil)
+                } catch {
+                    pipe.cancel()
+                    throw error
+                }
+            })
+    }
+}
+
+/// A finished error response carried through `Result`.
+struct ResponseError: Error {
+    var response: Response
+    init(_ response: Response) { self.response = response }
+}

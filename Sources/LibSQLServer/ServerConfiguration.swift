@@ -1,0 +1,76 @@
+import Foundation
+
+/// How ``HranaServer`` listens, authenticates and limits its clients.
+///
+/// The defaults match sqld where sqld has a default (10 s stream expiry, 5 s transaction timeout,
+/// 10 MB responses, 5 MB values).
+public struct ServerConfiguration: Sendable {
+    /// The SQLite database file; created when missing and switched to WAL mode.
+    public var databasePath: String
+    /// The interface to bind.
+    public var host: String
+    /// The TCP port; `0` picks a free ephemeral port (read it from ``RunningServer/port``).
+    public var port: Int
+    /// A static bearer token every Hrana request must carry (`Authorization: Bearer <token>`).
+    public var authToken: String?
+    /// Ed25519 public keys that may sign JWTs (EdDSA), as sqld's `--auth-jwt-key-file` accepts them.
+    public var jwtPublicKeys: [JWTPublicKey]
+    /// How long an HTTP stream may stay idle before it is closed and its transaction rolled back.
+    public var streamIdleTimeout: Duration
+    /// How long an expired stream keeps answering `STREAM_EXPIRED` before its baton becomes merely invalid.
+    public var expiredStreamRetention: Duration
+    /// How long a transaction may hold the write lock while another stream waits to write.
+    public var transactionTimeout: Duration
+    /// How long a statement waits for a lock before failing with `SQLITE_BUSY`.
+    public var busyTimeout: Duration
+    /// The largest pipeline response, estimated by the engine; larger ones fail with `RESPONSE_TOO_LARGE`.
+    public var maxResponseSize: Int
+    /// The largest request body accepted; larger ones get HTTP 413 without being read further.
+    public var maxRequestBodySize: Int
+    /// The largest string or blob value (`SQLITE_LIMIT_LENGTH`); larger ones fail with `SQLITE_TOOBIG`.
+    public var maxValueSize: Int
+    /// Sent as `base_url` in every pipeline and cursor response, like sqld's `SQLD_HTTP_SELF_URL`.
+    public var selfURL: String?
+    /// How long a connection may stay silent, including in the middle of a request body, before it is closed.
+    public var connectionIdleTimeout: Duration
+    /// Threads that run blocking SQLite work; waiting writers each hold one.
+    public var workerThreads: Int
+
+    /// Creates a configuration.
+    public init(
+        databasePath: String = "libsql.db",
+        host: String = "127.0.0.1",
+        port: Int = 8080,
+        authToken: String? = nil,
+        jwtPublicKeys: [JWTPublicKey] = [],
+        streamIdleTimeout: Duration = .seconds(10),
+        expiredStreamRetention: Duration = .seconds(300),
+        transactionTimeout: Duration = .seconds(5),
+        busyTimeout: Duration = .seconds(5),
+        maxResponseSize: Int = 10_000_000,
+        maxRequestBodySize: Int = 32 << 20,
+        maxValueSize: Int = 5_000_000,
+        selfURL: String? = nil,
+        connectionIdleTimeout: Duration = .seconds(60),
+        workerThreads: Int = 64
+    ) {
+        self.databasePath = databasePath
+        self.host = host
+        self.port = port
+        self.authToken = authToken
+        self.jwtPublicKeys = jwtPublicKeys
+        self.streamIdleTimeout = streamIdleTimeout
+        self.expiredStreamRetention = expiredStreamRetention
+        self.transactionTimeout = transactionTimeout
+        self.busyTimeout = busyTimeout
+        self.maxResponseSize = maxResponseSize
+        self.maxRequestBodySize = maxRequestBodySize
+        self.maxValueSize = maxValueSize
+        self.selfURL = selfURL
+        self.connectionIdleTimeout = connectionIdleTimeout
+        self.workerThreads = workerThreads
+    }
+
+    /// Whether requests must authenticate.
+    public var requiresAuthentication: Bool { authToken != nil || !jwtPublicKeys.isEmpty }
+}

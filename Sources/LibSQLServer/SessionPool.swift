@@ -1,0 +1,74 @@
+import Hrana
+import Synchronization
+
+/// Idle sessions kept open for reuse by the next new stream, so that the common one-request stream
+/// (`[execute, close]` without a baton) does not open and close a SQLite connection every time.
+///
+/// Only sessions that cannot carry state to the next stream are recycled: the stream lived for one request,
+/// ended in autocommit mode with no stored SQL, and its SQL never mentions `PRAGMA`, `ATTACH`, `DETACH` or
+/// `TEMP` (connection settings, attached databases and temporary objects stay with a connection).
+final class SessionPool: Sendable {
+    private let idle = Mutex<[StreamSession]>([])
+    private let capacity: Int
+
+    init(capacity: Int = 16) {
+        self.capacity = capacity
+    }
+
+    func take() -> StreamSession? {
+        idle.withLock { $0.popLast() }
+    }
+
+    /// Keeps the session for reuse, or closes it when the pool is full. Call on a worker thread.
+    func put(_ session: StreamSession) {
+        let kept = idle.withLock { idle in
+            guard idle.count < capacity else { return false }
+            idle.append(session)
+            return true
+        }
+        if !kept { session.close() }
+    }
+
+    /// Empties the pool; returns the sessions to close.
+    func drain() -> [StreamSession] {
+        idle.withLock { idle in
+            defer { idle.removeAll() }
+            return idle
+        }
+    }
+
+    /// Whether a one-request stream running `requests` may hand its connection to the next stream.
+    static func isRecyclable(_ requests: [StreamRequest]) -> Bool {
+        for request in requests {
+            switch request {
+            case .close, .getAutocommit: continue
+            case .storeSQL, .closeSQL: return false
+            case .execute(let stmt): if !isHarmless(stmt) { return false }
+            case .batch(let batch): if !batch.steps.allSatisfy({ isHarmless($0.stmt) }) { return false }
+            case .sequence(let sql, _), .describe(let sql, _): if !isHarmless(sql) { return false }
+            }
+        }
+        return true
+    }
+
+    private static func isHarmless(_ stmt: Stmt) -> Bool { stmt.sqlID == nil && isHarmless(stmt.sql) }
+
+    private static func isHarmless(_ sql: String?) -> Bool {
+        guard let sql else { return false }
+        var upper: [UInt8] = []
+        upper.reserveCapacity(sql.utf8.count)
+        for byte in sql.utf8 { upper.append(byte >= 0x61 && byte <= 0x7A ? byte - 0x20 : byte) }
+        for word in forbidden where contains(upper, word) { return false }
+        return true
+    }
+
+    private static let forbidden: [[UInt8]] = ["PRAGMA", "ATTACH", "DETACH", "TEMP"].map { Array($0.utf8) }
+
+    private static func contains(_ haystack: [UInt8], _ needle: [UInt8]) -> Bool {
+        guard haystack.count >= needle.count else { return false }
+        for start in 0...(haystack.count - needle.count) where haystack[start] == needle[0] {
+            if haystack[start..<(start + needle.count)].elementsEqual(needle) { return true }
+        }
+        return false
+    }
+}

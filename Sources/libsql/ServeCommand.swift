@@ -1,0 +1,81 @@
+import ArgumentParser
+import Foundation
+import LibSQLServer
+import Logging
+
+/// `libsql serve`: a local libSQL-compatible (Hrana over HTTP) server on a SQLite file.
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Run a local libSQL server (Hrana over HTTP, like sqld) on a SQLite file.")
+
+    @Option(name: .long, help: "The SQLite database file (created when missing).")
+    var db: String = "libsql.db"
+
+    @Option(name: .long, help: "The interface to listen on.")
+    var host: String = "127.0.0.1"
+
+    @Option(name: .long, help: "The TCP port (0 picks a free port).")
+    var port: Int = 8080
+
+    @Option(name: .long, help: "Require this bearer token on every request (also read from LIBSQL_AUTH_TOKEN).")
+    var authToken: String?
+
+    @Option(name: .long, help: "A file of Ed25519 public keys (PEM or base64) that verify EdDSA JWTs.")
+    var jwtKey: String?
+
+    @Option(name: .long, help: "Seconds a stream may stay idle before it expires.")
+    var streamTimeout: Double = 10
+
+    @Option(name: .long, help: "Seconds a transaction may hold the write lock while another writer waits.")
+    var transactionTimeout: Double = 5
+
+    @Option(name: .long, help: "The largest pipeline response in bytes.")
+    var maxResponseSize: Int = 10_000_000
+
+    @Option(name: .long, help: "The largest request body in bytes.")
+    var maxRequestSize: Int = 32 << 20
+
+    @Option(name: .long, help: "The URL sent as base_url in responses (like SQLD_HTTP_SELF_URL).")
+    var selfURL: String?
+
+    @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error, critical.")
+    var logLevel: String = "info"
+
+    @Flag(name: .long, help: .hidden)
+    var constantBody = false
+
+    func validate() throws {
+        guard (0...65535).contains(port) else { throw ValidationError("--port must be between 0 and 65535") }
+        guard streamTimeout > 0, transactionTimeout > 0 else { throw ValidationError("Timeouts must be positive") }
+        guard maxResponseSize > 0, maxRequestSize > 0 else { throw ValidationError("Sizes must be positive") }
+    }
+
+    func run() async throws {
+        var logger = Logger(label: "libsql.serve")
+        logger.logLevel = Logger.Level(rawValue: logLevel.lowercased()) ?? .info
+        if constantBody {
+            try await HranaServer.runConstantBody(host: host, port: port, logger: logger) { port in
+                FileHandle.standardOutput.write(Data("constant-body server listening on http://\(host):\(port)\n".utf8))
+            }
+            return
+        }
+        var configuration = ServerConfiguration(databasePath: db, host: host, port: port)
+        configuration.authToken = authToken ?? ProcessInfo.processInfo.environment["LIBSQL_AUTH_TOKEN"]
+        if let jwtKey {
+            do {
+                configuration.jwtPublicKeys = try JWTPublicKey.load(contentsOfFile: jwtKey)
+            } catch {
+                throw ValidationError("Cannot read --jwt-key \(jwtKey): \(error)")
+            }
+        }
+        configuration.streamIdleTimeout = .milliseconds(Int64(streamTimeout * 1000))
+        configuration.transactionTimeout = .milliseconds(Int64(transactionTimeout * 1000))
+        configuration.maxResponseSize = maxResponseSize
+        configuration.maxRequestBodySize = maxRequestSize
+        configuration.selfURL = selfURL
+        try await HranaServer.run(configuration, logger: logger) { server in
+            FileHandle.standardOutput.write(Data("libsql server listening on \(server.url.absoluteString) (database \(db))\n".utf8))
+        }
+    }
+}
