@@ -6,9 +6,15 @@ public enum HranaJSON {
     ///
     /// Hrana's own types are written by a hand-written encoder (integral floats as `1.0`, slashes unescaped);
     /// other `Encodable` types go through `JSONEncoder`. A non-finite float throws, naming its path.
-    public static func encode<T: Encodable>(_ message: T) throws(HranaCodingError) -> Data {
+    ///
+    /// - Parameter nonFiniteFloatsAsNull: write an infinite or NaN float value as `null`, as sqld does in its
+    ///   responses (the sign is lost; decoders read it back as `.nan`). When `false`, such a value is an error,
+    ///   since a server cannot bind it.
+    public static func encode<T: Encodable>(
+        _ message: T, nonFiniteFloatsAsNull: Bool = false
+    ) throws(HranaCodingError) -> Data {
         if let writable = message as? any JSONWritable {
-            var writer = JSONWriter()
+            var writer = JSONWriter(nonFiniteAsNull: nonFiniteFloatsAsNull)
             do {
                 try writable.write(to: &writer)
                 return Data(writer.bytes)

@@ -37,17 +37,7 @@ extension JSONReader {
             digits = digits.dropFirst()
         }
         guard !digits.isEmpty else { throw Bail() }
-        var value: Int64 = 0
-        for byte in digits {
-            guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else { throw Bail() }
-            let digit = Int64(byte - UInt8(ascii: "0"))
-            let (times10, overflow1) = value.multipliedReportingOverflow(by: 10)
-            let (next, overflow2) =
-                negative ? times10.subtractingReportingOverflow(digit) : times10.addingReportingOverflow(digit)
-            guard !overflow1, !overflow2 else { throw Bail() }
-            value = next
-        }
-        return value
+        return try JSONReader.decimal(digits, negative: negative)
     }
 
     /// A base64 string; escaped slashes (`\/`, as some encoders write them) are unescaped first.

@@ -356,9 +356,15 @@ struct JSONReader {
     mutating func readInteger<T: FixedWidthInteger>(_ type: T.Type) throws(Bail) -> T {
         let (token, isInteger) = try readNumberToken()
         guard isInteger, T.isSigned || token.first != UInt8(ascii: "-"), token.count <= 20 else { throw Bail() }
-        var value: T = 0
         let negative = token.first == UInt8(ascii: "-")
-        for byte in token.dropFirst(negative ? 1 : 0) {
+        return try Self.decimal(token.dropFirst(negative ? 1 : 0), negative: negative)
+    }
+
+    /// ASCII decimal digits as a `T`, giving up on any other byte or on overflow.
+    static func decimal<T: FixedWidthInteger>(_ digits: some Sequence<UInt8>, negative: Bool) throws(Bail) -> T {
+        var value: T = 0
+        for byte in digits {
+            guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else { throw Bail() }
             let digit = T(byte - UInt8(ascii: "0"))
             let (times10, overflow1) = value.multipliedReportingOverflow(by: 10)
             let (next, overflow2) =

@@ -15,8 +15,13 @@ struct JSONWriter {
 
     var bytes: [UInt8] = []
     private var needsComma = false
+    /// Writes non-finite doubles as `null` (sqld's output) instead of failing.
+    var nonFiniteAsNull = false
 
-    init(capacity: Int = 256) { bytes.reserveCapacity(capacity) }
+    init(capacity: Int = 256, nonFiniteAsNull: Bool = false) {
+        bytes.reserveCapacity(capacity)
+        self.nonFiniteAsNull = nonFiniteAsNull
+    }
 
     mutating func beginObject() {
         separate()
@@ -82,7 +87,11 @@ struct JSONWriter {
     }
 
     mutating func number(_ value: Double) throws(NonFinite) {
-        guard value.isFinite else { throw NonFinite() }
+        guard value.isFinite else {
+            guard nonFiniteAsNull else { throw NonFinite() }
+            null()
+            return
+        }
         separate()
         // Swift's description is the shortest round-tripping form and valid JSON for finite values.
         bytes.append(contentsOf: value.description.utf8)

@@ -3,7 +3,9 @@ import Foundation
 /// What a client does, implemented once over HTTP (``RemoteBackend``) and once on a local file (``LocalBackend``).
 protocol Backend: Sendable {
     func execute(_ statement: Statement) async throws -> ResultSet
-    func batch(_ statements: [Statement], mode: TransactionMode) async throws -> [ResultSet]
+    /// Runs statements atomically; `disablingForeignKeys` wraps the batch in `PRAGMA foreign_keys` off/on on the
+    /// same connection (``LibSQLClient/migrate(_:)``).
+    func batch(_ statements: [Statement], mode: TransactionMode, disablingForeignKeys: Bool) async throws -> [ResultSet]
     func executeMultiple(_ sql: String) async throws
     func beginTransaction(_ mode: TransactionMode) async throws -> any TransactionBackend
     func query(_ statement: Statement) async throws -> any RowSource
@@ -15,6 +17,8 @@ protocol TransactionBackend: Sendable {
     func execute(_ statement: Statement) async throws -> ResultSet
     func batch(_ statements: [Statement]) async throws -> [ResultSet]
     func executeMultiple(_ sql: String) async throws
+    /// Runs the last statement and commits in the same round trip; later calls fail with `TRANSACTION_CLOSED`.
+    func executeAndCommit(_ statement: Statement) async throws -> ResultSet
     func commit() async throws
     func rollback() async
 }
@@ -25,52 +29,37 @@ protocol RowSource: AnyObject, Sendable {
     func cancel() async
 }
 
-/// Builds the libsql-client-ts transaction batch: `BEGIN`, the statements each guarded by the previous step's
-/// success (and on Hrana 3 by `not is_autocommit`), `COMMIT`, and `ROLLBACK` when `COMMIT` did not succeed.
-enum TransactionBatch {
-    static func make(_ statements: [Stmt], mode: TransactionMode, version: ProtocolVersion) -> Batch {
-        var steps = [BatchStep(stmt: Stmt(sql: mode.beginSQL, wantRows: false))]
-        func guarded(after step: Int) -> BatchCondition {
-            version >= .v3 ? .and([.ok(step: UInt32(step)), .not(.isAutocommit)]) : .ok(step: UInt32(step))
-        }
-        for (index, stmt) in statements.enumerated() {
-            steps.append(BatchStep(condition: guarded(after: index), stmt: stmt))
-        }
-        let commit = statements.count + 1
-        steps.append(BatchStep(condition: guarded(after: statements.count), stmt: Stmt(sql: "COMMIT", wantRows: false)))
-        steps.append(BatchStep(condition: .not(.ok(step: UInt32(commit))), stmt: Stmt(sql: "ROLLBACK", wantRows: false)))
-        return Batch(steps: steps)
+extension TransactionBatch {
+    /// The batch libsql-client-ts sends for `batch()` (or `migrate()` with `disablingForeignKeys`).
+    static func make(
+        _ statements: [Statement], mode: TransactionMode, version: ProtocolVersion, disablingForeignKeys: Bool
+    ) -> TransactionBatch {
+        let stmts = statements.map { $0.hranaStmt() }
+        return disablingForeignKeys
+            ? BatchBuilder.migration(stmts, mode: mode, version: version, explicitDefaults: false)
+            : BatchBuilder.transaction(stmts, mode: mode, version: version, explicitDefaults: false)
     }
 
-    /// Extracts the statements' results, throwing the first failure with its statement index.
-    static func results(_ result: BatchResult, statements: [Statement]) throws -> [ResultSet] {
-        let count = statements.count
-        guard result.stepResults.count == count + 3, result.stepErrors.count == count + 3 else {
-            throw LibSQLError(code: .hranaProtocolError, message: "The batch result has the wrong number of steps")
-        }
-        if let error = result.stepErrors[0] {
-            throw LibSQLError(error, sql: statements.first.map { _ in "BEGIN" })
-        }
-        var sets: [ResultSet] = []
-        sets.reserveCapacity(count)
-        for index in 0..<count {
-            if let error = result.stepErrors[index + 1] {
-                throw LibSQLError(error, sql: statements[index].sql, statementIndex: index)
-            }
-            guard let stepResult = result.stepResults[index + 1] else {
+    /// The statements' results, or the first failure as a ``LibSQLError`` with its statement index.
+    func resultSets(_ result: BatchResult, statements: [Statement]) throws -> [ResultSet] {
+        do {
+            return try results(from: result).map(ResultSet.init)
+        } catch {
+            let index = error.statementIndex
+            let sql = index.map { statements[$0].sql }
+            switch error.kind {
+            case .beginFailed, .statementFailed, .commitFailed:
+                let failing = error.kind == .beginFailed ? "BEGIN" : error.kind == .commitFailed ? "COMMIT" : sql
+                throw LibSQLError(error.error ?? ProtocolError(message: error.description, code: nil),
+                                  sql: failing, statementIndex: index)
+            case .beginNotExecuted, .statementNotExecuted, .commitNotExecuted:
                 throw LibSQLError(
-                    code: .transactionClosed, message: "The batch's transaction was rolled back before this statement ran",
-                    statementIndex: index, sql: statements[index].sql)
+                    code: .transactionClosed, message: "The batch's transaction was rolled back before this step ran",
+                    statementIndex: index, sql: sql)
+            case .malformedResult:
+                throw LibSQLError(code: .hranaProtocolError, message: error.description)
             }
-            sets.append(ResultSet(stepResult))
         }
-        if let error = result.stepErrors[count + 1] {
-            throw LibSQLError(error, sql: "COMMIT")
-        }
-        if result.stepResults[count + 1] == nil {
-            throw LibSQLError(code: .transactionClosed, message: "The batch's transaction was rolled back before COMMIT")
-        }
-        return sets
     }
 }
 

@@ -28,7 +28,7 @@ extension LibSQLClient {
         public init(
             url: String, authToken: String? = nil, requestTimeout: Duration? = .seconds(30), concurrency: Int = 20,
             compression: Bool = true, transport: (any HTTPTransport)? = nil, protocolVersion: ProtocolVersion? = nil,
-            storesSQL: Bool = true, logger: Logger = Logger(label: "LibSQLClient")
+            storesSQL: Bool = true, logger: Logger = Logger(label: "LibSQLClient", factory: { _ in SwiftLogNoOpLogHandler() })
         ) {
             self.url = url
             self.authToken = authToken

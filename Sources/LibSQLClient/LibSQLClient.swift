@@ -39,7 +39,7 @@ public final class LibSQLClient: Sendable {
     /// Creates a client for a URL (`libsql://`, `https://`, `http://`, `file:`).
     public convenience init(
         url: String, authToken: String? = nil, transport: (any HTTPTransport)? = nil,
-        logger: Logger = Logger(label: "LibSQLClient")
+        logger: Logger = Logger(label: "LibSQLClient", factory: { _ in SwiftLogNoOpLogHandler() })
     ) throws {
         try self.init(configuration: Configuration(url: url, authToken: authToken, transport: transport, logger: logger))
     }
@@ -47,7 +47,7 @@ public final class LibSQLClient: Sendable {
     /// Creates a client from `TURSO_DATABASE_URL` and `TURSO_AUTH_TOKEN`.
     public static func fromEnvironment(
         _ environment: [String: String] = ProcessInfo.processInfo.environment,
-        logger: Logger = Logger(label: "LibSQLClient")
+        logger: Logger = Logger(label: "LibSQLClient", factory: { _ in SwiftLogNoOpLogHandler() })
     ) throws -> LibSQLClient {
         guard let url = environment["TURSO_DATABASE_URL"], !url.isEmpty else {
             throw LibSQLError(code: .configurationMissing, message: "TURSO_DATABASE_URL is not set")
@@ -81,14 +81,15 @@ public final class LibSQLClient: Sendable {
     @discardableResult
     public func batch(_ statements: [Statement], mode: TransactionMode = .deferred) async throws -> [ResultSet] {
         guard !statements.isEmpty else { return [] }
-        return try await backend.batch(statements, mode: mode)
+        return try await backend.batch(statements, mode: mode, disablingForeignKeys: false)
     }
 
     /// Runs an interactive transaction: commits when `body` returns, rolls back when it throws or the task is
     /// cancelled.
     ///
     /// Remotely the transaction is one stream: `BEGIN` travels with the first statement and `COMMIT` with the
-    /// stream's `close`, so N statements cost N + 1 HTTP requests (none at all when `body` runs no statement).
+    /// stream's `close`, so N statements cost N + 1 HTTP requests (none at all when `body` runs no statement), or
+    /// N when the last one is sent with ``Transaction/executeAndCommit(_:)``.
     @discardableResult
     public func transaction<T>(
         _ mode: TransactionMode = .write, _ body: (Transaction) async throws -> T
@@ -117,18 +118,12 @@ public final class LibSQLClient: Sendable {
         try await backend.executeMultiple(sql)
     }
 
-    /// Runs schema changes as one deferred batch with foreign keys off, as libsql-client-ts does.
+    /// Runs schema changes as one deferred batch with foreign keys off, as libsql-client-ts does: the pragmas are
+    /// the batch's first and last steps, on the batch's own connection, in the same round trip.
     @discardableResult
     public func migrate(_ statements: [Statement]) async throws -> [ResultSet] {
-        try await execute("PRAGMA foreign_keys = OFF")
-        do {
-            let results = try await batch(statements, mode: .deferred)
-            try await execute("PRAGMA foreign_keys = ON")
-            return results
-        } catch {
-            _ = try? await execute("PRAGMA foreign_keys = ON")
-            throw error
-        }
+        guard !statements.isEmpty else { return [] }
+        return try await backend.batch(statements, mode: .deferred, disablingForeignKeys: true)
     }
 
     /// Streams the rows of a query with bounded memory (`/v3/cursor` remotely; a Hrana 2 server returns them
@@ -169,6 +164,15 @@ public struct Transaction: Sendable {
     @discardableResult
     public func execute(_ sql: Statement, named arguments: [String: any SQLValueConvertible]) async throws -> ResultSet {
         try await backend.execute(sql.naming(arguments))
+    }
+
+    /// Runs the transaction's last statement and commits it in the same round trip, so a remote transaction of N
+    /// statements costs N HTTP requests instead of N + 1. The transaction is over afterwards: later statements
+    /// fail with `TRANSACTION_CLOSED`, and returning from the closure commits nothing more. If the statement or
+    /// `COMMIT` fails, everything is rolled back and the error is thrown.
+    @discardableResult
+    public func executeAndCommit(_ statement: Statement) async throws -> ResultSet {
+        try await backend.executeAndCommit(statement)
     }
 
     /// Runs statements in one round trip inside the transaction; a failure does not roll back.

@@ -26,8 +26,12 @@ final class LocalBackend: Backend {
         try await lock.withPermit { try await database.execute(statement) }
     }
 
-    func batch(_ statements: [Statement], mode: TransactionMode) async throws -> [ResultSet] {
-        try await lock.withPermit { try await database.batch(statements, mode: mode) }
+    func batch(
+        _ statements: [Statement], mode: TransactionMode, disablingForeignKeys: Bool
+    ) async throws -> [ResultSet] {
+        try await lock.withPermit {
+            try await database.batch(statements, mode: mode, disablingForeignKeys: disablingForeignKeys)
+        }
     }
 
     func executeMultiple(_ sql: String) async throws {
@@ -104,6 +108,12 @@ final class LocalTransaction: TransactionBackend {
             defer { ended = true }
             return !ended
         }
+    }
+
+    func executeAndCommit(_ statement: Statement) async throws -> ResultSet {
+        let result = try await execute(statement)
+        try await commit()
+        return result
     }
 
     func commit() async throws {

@@ -38,8 +38,17 @@ actor LocalDatabase {
 
     var isAutocommit: Bool { connection.isAutocommit }
 
-    /// Runs `BEGIN`, the statements and `COMMIT`, rolling back at the first failure.
-    func batch(_ statements: [Statement], mode: TransactionMode) throws -> [ResultSet] {
+    /// Runs `BEGIN`, the statements and `COMMIT`, rolling back at the first failure; with
+    /// `disablingForeignKeys`, between `PRAGMA foreign_keys=off` and `on` (SQLite ignores the pragma inside a
+    /// transaction, so it must come first).
+    func batch(_ statements: [Statement], mode: TransactionMode, disablingForeignKeys: Bool) throws -> [ResultSet] {
+        guard disablingForeignKeys else { return try batch(statements, mode: mode) }
+        _ = try Self.run("PRAGMA foreign_keys=off", on: connection)
+        defer { _ = try? Self.run("PRAGMA foreign_keys=on", on: connection) }
+        return try batch(statements, mode: mode)
+    }
+
+    private func batch(_ statements: [Statement], mode: TransactionMode) throws -> [ResultSet] {
         _ = try Self.run(Statement(mode.localBeginSQL), on: connection)
         var results: [ResultSet] = []
         results.reserveCapacity(statements.count)

@@ -48,12 +48,15 @@ final class RemoteBackend: Backend {
         }
     }
 
-    func batch(_ statements: [Statement], mode: TransactionMode) async throws -> [ResultSet] {
+    func batch(
+        _ statements: [Statement], mode: TransactionMode, disablingForeignKeys: Bool
+    ) async throws -> [ResultSet] {
         let version = try await connector.version(for: base)
-        let batch = TransactionBatch.make(statements.map { $0.hranaStmt() }, mode: mode, version: version)
-        let results = try await retryingReads(mode == .read) { try await oneShot([.batch(batch)]) }
+        let built = TransactionBatch.make(
+            statements, mode: mode, version: version, disablingForeignKeys: disablingForeignKeys)
+        let results = try await retryingReads(mode == .read) { try await oneShot([.batch(built.batch)]) }
         switch results[0] {
-        case .ok(.batch(let result)): return try TransactionBatch.results(result, statements: statements)
+        case .ok(.batch(let result)): return try built.resultSets(result, statements: statements)
         case .error(let error): throw LibSQLError(error)
         case .ok(let other):
             throw LibSQLError(code: .hranaProtocolError, message: "Expected a batch response, got \(other.type)")
@@ -93,6 +96,7 @@ final class RemoteTransaction: TransactionBackend {
     let stream: RemoteStream
     let mode: TransactionMode
     private let begun = Mutex(false)
+    private let committed = Mutex(false)
 
     init(stream: RemoteStream, mode: TransactionMode) {
         self.stream = stream
@@ -121,6 +125,7 @@ final class RemoteTransaction: TransactionBackend {
     /// Runs statements in the transaction, each in order, each guarded by `not is_autocommit` on Hrana 3.
     /// The first call also carries `BEGIN`. A failing statement does not roll the transaction back.
     private func batchSteps(_ statements: [Statement]) async throws -> [ResultSet] {
+        try checkNotCommitted()
         let first = claimBegin()
         var steps: [BatchStep] = []
         if first { steps.append(BatchStep(stmt: Stmt(sql: mode.beginSQL, wantRows: false))) }
@@ -192,8 +197,52 @@ final class RemoteTransaction: TransactionBackend {
         }
     }
 
+    private func checkNotCommitted() throws {
+        if committed.withLock({ $0 }) {
+            throw LibSQLError(code: .transactionClosed, message: "The transaction was already committed")
+        }
+    }
+
+    /// One request: (`BEGIN`,) the statement, `COMMIT` guarded by the statement's success, then `close`.
+    func executeAndCommit(_ statement: Statement) async throws -> ResultSet {
+        try checkNotCommitted()
+        committed.withLock { $0 = true }
+        let first = claimBegin()
+        var steps: [BatchStep] = []
+        if first { steps.append(BatchStep(stmt: Stmt(sql: mode.beginSQL, wantRows: false))) }
+        func guarded(after previous: Int?) -> BatchCondition? {
+            var conditions: [BatchCondition] = previous.map { [.ok(step: UInt32($0))] } ?? []
+            if guardsAutocommit { conditions.append(.not(.isAutocommit)) }
+            return conditions.isEmpty ? nil : conditions.count == 1 ? conditions[0] : .and(conditions)
+        }
+        let statementStep = steps.count
+        steps.append(BatchStep(condition: guarded(after: first ? 0 : nil), stmt: statement.hranaStmt()))
+        let commitStep = steps.count
+        steps.append(BatchStep(condition: guarded(after: statementStep), stmt: Stmt(sql: "COMMIT", wantRows: false)))
+        let results = try await send([.batch(Batch(steps: steps)), .close])
+        guard case .ok(.batch(let result)) = results[0] else {
+            if case .error(let error) = results[0] { throw LibSQLError(error, sql: statement.sql) }
+            throw LibSQLError(code: .hranaProtocolError, message: "Expected a batch response, got \(results[0])")
+        }
+        guard result.stepResults.count == steps.count, result.stepErrors.count == steps.count else {
+            throw LibSQLError(code: .hranaProtocolError, message: "The batch result has the wrong number of steps")
+        }
+        if first, let error = result.stepErrors[0] { throw LibSQLError(error, sql: mode.beginSQL) }
+        if let error = result.stepErrors[statementStep] { throw LibSQLError(error, sql: statement.sql) }
+        guard let statementResult = result.stepResults[statementStep] else {
+            throw LibSQLError(
+                code: .transactionClosed, message: "The transaction was rolled back before its last statement ran",
+                sql: statement.sql)
+        }
+        if let error = result.stepErrors[commitStep] { throw LibSQLError(error, sql: "COMMIT") }
+        guard result.stepResults[commitStep] != nil else {
+            throw LibSQLError(code: .transactionClosed, message: "The transaction was rolled back before COMMIT")
+        }
+        return ResultSet(statementResult)
+    }
+
     func commit() async throws {
-        guard begun.withLock({ $0 }) else { return }
+        guard begun.withLock({ $0 }), !committed.withLock({ $0 }) else { return }
         let results = try await send([.execute(Stmt(sql: "COMMIT", wantRows: false)), .close])
         if case .error(let error) = results[0] { throw LibSQLError(error, sql: "COMMIT") }
     }

@@ -109,22 +109,3 @@ extension Statement: CustomStringConvertible {
     /// The SQL text only; argument values are left out so that logs never carry data.
     public var description: String { sql }
 }
-
-/// How a batch or transaction starts, as in libsql-client-ts.
-public enum TransactionMode: String, Sendable, Hashable, CaseIterable {
-    /// `BEGIN IMMEDIATE`: takes the write lock at once.
-    case write
-    /// `BEGIN TRANSACTION READONLY`: a read-only transaction (libSQL syntax; `BEGIN DEFERRED` locally).
-    case read
-    /// `BEGIN DEFERRED`: takes locks when first needed.
-    case deferred
-
-    /// The statement that begins a transaction in this mode.
-    var beginSQL: String {
-        switch self {
-        case .write: "BEGIN IMMEDIATE"
-        case .read: "BEGIN TRANSACTION READONLY"
-        case .deferred: "BEGIN DEFERRED"
-        }
-    }
-}

@@ -58,6 +58,14 @@ struct ValuePropertyTests {
         }
     }
 
+    @Test("nonFiniteFloatsAsNull writes sqld's null float value; other values are unchanged")
+    func nonFiniteAsNull() throws {
+        let row: [Value] = [.float(.infinity), .float(-.infinity), .float(.nan), .float(2.5), .integer(1)]
+        let data = try HranaJSON.encode(CursorEntry.row(row), nonFiniteFloatsAsNull: true)
+        #expect(String(decoding: data, as: UTF8.self) == #"{"type":"row","row":[{"type":"float","value":null},{"type":"float","value":null},{"type":"float","value":null},{"type":"float","value":2.5},{"type":"integer","value":"1"}]}"#)
+        #expect(throws: HranaCodingError.self) { try HranaJSON.encode(CursorEntry.row(row)) }
+    }
+
     @Test("non-finite floats cannot be encoded; a null float from a server decodes as NaN")
     func nonFinite() throws {
         for double in [Double.nan, .infinity, -.infinity] {

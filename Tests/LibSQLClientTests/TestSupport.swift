@@ -71,6 +71,8 @@ func withClient(
             try await recorder?.shutdown()
         }
     case .replay:
+        // While recording, the bundled copies are the previous build's; replay them on the next run.
+        guard !isRecording else { return }
         let folder = Fixtures.recorded.appendingPathComponent(scenario)
         let replay = try ReplayTransport(directory: folder)
         var configuration = LibSQLClient.Configuration(url: "http://127.0.0.1:9/")

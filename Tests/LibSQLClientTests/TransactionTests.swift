@@ -48,6 +48,33 @@ struct TransactionTests {
         }
     }
 
+    @Test("executeAndCommit commits with the last statement; a failure there rolls everything back", arguments: [TestBackend.remote, .local])
+    func executeAndCommit(backend: TestBackend) async throws {
+        try await withClient(backend, scenario: "transaction-execute-and-commit") { db in
+            try await db.execute("CREATE TABLE t (x INT UNIQUE)")
+            let last = try await db.transaction(.write) { tx in
+                try await tx.execute("INSERT INTO t VALUES (1)")
+                let result = try await tx.executeAndCommit("INSERT INTO t VALUES (2)")
+                let late = await expectLibSQLError { try await tx.execute("INSERT INTO t VALUES (3)") }
+                #expect(late?.code == .transactionClosed)
+                return result
+            }
+            #expect(last.rowsAffected == 1)
+            #expect(try await db.execute("SELECT count(*) FROM t").rows[0][0] == .integer(2))
+
+            let failure = await expectLibSQLError {
+                try await db.transaction(.write) { tx in
+                    try await tx.execute("INSERT INTO t VALUES (10)")
+                    try await tx.executeAndCommit("INSERT INTO t VALUES (1)")
+                }
+            }
+            #expect(failure?.code == .sqliteConstraint)
+            #expect(failure?.constraint == .unique)
+            #expect(try await db.execute("SELECT count(*) FROM t WHERE x = 10").rows[0][0] == .integer(0))
+            #expect(try await db.execute("SELECT count(*) FROM t").rows[0][0] == .integer(2))
+        }
+    }
+
     @Test("cancelling the task inside a transaction rolls it back and releases the lock", arguments: [TestBackend.remote, .local])
     func cancellationRollsBack(backend: TestBackend) async throws {
         try await withClient(backend, scenario: "transaction-cancel") { db in
@@ -117,7 +144,7 @@ struct TransactionTests {
         }
     }
 
-    @Test("HTTP requests per operation: execute 1, batch 1, transaction of N statements N + 1")
+    @Test("HTTP requests per operation: execute 1, batch 1, transaction of N statements N + 1, or N with executeAndCommit")
     func requestCounts() async throws {
         try await withServer { server in
             let db = try LibSQLClient(url: server.url.absoluteString)
@@ -138,6 +165,13 @@ struct TransactionTests {
                     for value in 0..<count { try await tx.execute("INSERT INTO t VALUES (\(value))") }
                 }
                 #expect(server.requestCount() - before == count + 1)
+
+                before = server.requestCount()
+                try await db.transaction(.write) { tx in
+                    for value in 0..<count - 1 { try await tx.execute("INSERT INTO t VALUES (\(value))") }
+                    try await tx.executeAndCommit("INSERT INTO t VALUES (\(count))")
+                }
+                #expect(server.requestCount() - before == count)
             }
 
             before = server.requestCount()

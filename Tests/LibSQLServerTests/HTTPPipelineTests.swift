@@ -42,6 +42,27 @@ struct PipelineStatementTests {
         }
     }
 
+    @Test("an infinite float result is written as a null float value, like sqld (checklist 42)")
+    func infiniteFloat() async throws {
+        try await ServerHarness.withServer { harness in
+            let response = try await harness.post("/v3/pipeline", json: """
+                {"requests":[{"type":"execute","stmt":{"sql":"SELECT 1e999, -1e999, 1.5"}},{"type":"close"}]}
+                """)
+            #expect(response.status == 200)
+            #expect(response.text.contains(#"[{"type":"float","value":null},{"type":"float","value":null},{"type":"float","value":1.5}]"#))
+            guard case .ok(.execute(let result)) = try response.pipeline().results.first else {
+                Issue.record("no execute result: \(response.text)")
+                return
+            }
+            #expect(result.rows[0][2] == .float(1.5))
+            guard case .float(let decoded) = result.rows[0][0] else {
+                Issue.record("not a float: \(result.rows[0][0])")
+                return
+            }
+            #expect(decoded.isNaN)
+        }
+    }
+
     @Test("out-of-range integer argument is rejected with 400 (checklist 5)")
     func outOfRangeInteger() async throws {
         try await ServerHarness.withServer { harness in
