@@ -3,29 +3,49 @@ import Hrana
 import Hummingbird
 
 /// Runs a cursor batch on a pool thread and streams its entries as newline-delimited JSON into a pipe.
+///
+/// The stream's fate is settled before the client can see the end of the batch: each entry is held back
+/// until the next one arrives, and the last one is only sent after `settle` ran. A client that reuses the
+/// baton as soon as it reads the last entry (without waiting for the end of the body) therefore always
+/// finds the stream released, and the body ends right after that entry, from this same thread.
 enum CursorProducer {
-    /// Rows are gathered into chunks of about this size; other entries are sent at once.
+    /// Rows are gathered into chunks of about this size; other entries are sent with the next one.
     static let chunkSize = 32 * 1024
 
-    /// Returns whether the stream may be used again (`false` after a protocol error).
-    static func run(_ batch: Batch, lease: StreamLease, pipe: CursorPipe) -> Bool {
-        var buffer = ByteBuffer()
+    /// What the stream is fit for once the batch has run.
+    enum Outcome: Equatable {
+        /// The stream may take its next baton (including after the client went away).
+        case reusable
+        /// A protocol error: the stream must be forgotten and closed.
+        case broken
+    }
+
+    /// Runs `batch`, calls `settle` once the session is idle again, then sends what is left and finishes
+    /// the pipe. Blocks the calling thread.
+    static func run(
+        _ batch: Batch, session: StreamSession, pipe: CursorPipe, settle: (Outcome) -> Void
+    ) {
+        defer { pipe.finish() }
+        var pending = ByteBuffer()
+        var sendBeforeNext = false
+        var outcome = Outcome.reusable
         do {
-            try lease.session.runCursor(batch, version: .v3) { entry in
-                append(entry, to: &buffer)
-                if case .row = entry, buffer.readableBytes < chunkSize { return }
-                try pipe.send(buffer)
-                buffer.clear()
+            try session.runCursor(batch, version: .v3) { entry in
+                if sendBeforeNext || pending.readableBytes >= chunkSize {
+                    try pipe.send(pending)
+                    pending.clear()
+                }
+                append(entry, to: &pending)
+                if case .row = entry { sendBeforeNext = false } else { sendBeforeNext = true }
             }
-            if buffer.readableBytes > 0 { try? pipe.send(buffer) }
-            return true
         } catch {
-            if pipe.isCancelled { return true }
-            buffer.clear()
-            append(.error(ProtocolError(message: error.message, code: "PROTOCOL_ERROR")), to: &buffer)
-            try? pipe.send(buffer)
-            return false
+            if !pipe.isCancelled {
+                outcome = .broken
+                append(.error(ProtocolError(message: error.message, code: "PROTOCOL_ERROR")), to: &pending)
+            }
         }
+        settle(outcome)
+        if pending.readableBytes > 0 { try? pipe.send(pending) }
     }
 
     private static func append(_ entry: CursorEntry, to buffer: inout ByteBuffer) {

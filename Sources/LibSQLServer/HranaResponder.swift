@@ -232,19 +232,26 @@ struct HranaResponder: HTTPResponder {
         let pipeGuard = CursorPipeGuard(pipe)
         let core = core
         let batch = body.batch
+        let registry = core.registry
         Task {
-            let completed = try? await core.executor.run {
-                CursorProducer.run(batch, lease: lease, pipe: pipe)
+            // The producer settles the lease and finishes the pipe itself; this only covers a job that never ran.
+            let ran: Void? = try? await core.executor.run {
+                CursorProducer.run(batch, session: lease.session, pipe: pipe) { outcome in
+                    switch outcome {
+                    case .reusable:
+                        registry.release(lease)
+                    case .broken:
+                        registry.remove(lease)
+                        lease.session.close()
+                    }
+                }
             }
-            switch completed {
-            case .some(true):
-                core.registry.release(lease)
-            default:
-                core.registry.remove(lease)
+            if ran == nil {
+                registry.remove(lease)
+                pipe.finish()
                 let session = lease.session
                 await core.executor.runDetached { session.close() }
             }
-            pipe.finish()
         }
         return Response(
             status: .ok, headers: [.contentType: "text/plain"],

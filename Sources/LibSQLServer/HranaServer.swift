@@ -13,6 +13,10 @@ public enum HranaServer {
     /// The text of `GET /version`.
     public static let versionString = "swift-libsql-server 0.1.0"
 
+    /// How long shutdown waits for requests in flight before cancelling them, so that a response that
+    /// never completes (for example a client that stopped reading) cannot keep the server running.
+    static let shutdownGracePeriod: Duration = .seconds(10)
+
     /// Starts the server, runs `body` with it, then shuts it down cleanly: open transactions are rolled back,
     /// committed data is checkpointed, and the port is released before this returns.
     public static func withRunning<T: Sendable>(
@@ -61,8 +65,10 @@ public enum HranaServer {
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
             onServerRunning: { channel in port.complete(.success(channel.localAddress?.port ?? configuration.port)) },
             logger: logger)
-        let group = ServiceGroup(
-            configuration: .init(services: [app], gracefulShutdownSignals: signals, logger: logger))
+        var groupConfiguration = ServiceGroupConfiguration(
+            services: [app], gracefulShutdownSignals: signals, logger: logger)
+        groupConfiguration.maximumGracefulShutdownDuration = shutdownGracePeriod
+        let group = ServiceGroup(configuration: groupConfiguration)
         let result: Result<T, any Error> = await withTaskGroup(of: Void.self) { tasks in
             tasks.addTask {
                 do {
