@@ -54,6 +54,7 @@ struct BenchCommand: AsyncParsableCommand {
         try await runAll(client: client, counter: counter, raw: transport)
         await client.close()
         try await transport.shutdown()
+        try await CompressionBench(url: url, token: token, iterations: max(10, iterations / 10)).run()
     }
 
     // MARK: Operations
