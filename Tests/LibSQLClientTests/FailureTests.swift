@@ -122,3 +122,18 @@ final class AtomicCounter: @unchecked Sendable {
         lock.unlock()
     }
 }
+
+@Suite("secrets")
+struct SecretTests {
+    @Test("a configuration never prints its token, from the field or from the URL")
+    func configurationRedactsToken() throws {
+        let secret = "s3cret-token-value"
+        let configuration = LibSQLClient.Configuration(
+            url: "libsql://db.example.com?authToken=\(secret)&tls=1", authToken: secret)
+        for text in [configuration.description, configuration.debugDescription, "\(configuration)", String(reflecting: configuration)] {
+            #expect(!text.contains(secret), "\(text)")
+            #expect(text.contains("<redacted>"))
+        }
+        #expect(configuration.description.contains("db.example.com"))
+    }
+}
