@@ -1,4 +1,5 @@
 import Foundation
+import Gzip
 import Hrana
 import Hummingbird
 import NIOCore
@@ -253,16 +254,27 @@ struct HranaResponder: HTTPResponder {
                 await core.executor.runDetached { session.close() }
             }
         }
+        // Compressed per chunk with a sync flush, so each line is decodable as soon as it arrives.
+        let compress = HTTPResponses.acceptsGzip(request.headers[.acceptEncoding])
+        var headers: HTTPFields = [.contentType: "text/plain"]
+        headers[.vary] = "Accept-Encoding"
+        if compress { headers[.contentEncoding] = "gzip" }
         return Response(
-            status: .ok, headers: [.contentType: "text/plain"],
+            status: .ok, headers: headers,
             body: ResponseBody { writer in
                 let pipe = pipeGuard.pipe
+                var compressor = compress ? GzipCompressor(level: HTTPResponses.compressionLevel) : nil
+                func encoded(_ chunk: ByteBuffer) -> ByteBuffer {
+                    guard let bytes = compressor?.feed(chunk.readableBytesView) else { return chunk }
+                    return ByteBuffer(bytes: bytes)
+                }
                 do {
-                    try await writer.write(firstLine)
+                    try await writer.write(encoded(firstLine))
                     for await chunk in pipe.chunks {
-                        try await writer.write(chunk)
+                        try await writer.write(encoded(chunk))
                         pipe.consumed()
                     }
+                    if let trailer = compressor?.finish() { try await writer.write(ByteBuffer(bytes: trailer)) }
                     try await writer.finish(nil)
                 } catch {
                     pipe.cancel()

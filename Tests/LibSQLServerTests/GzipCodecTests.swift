@@ -60,3 +60,74 @@ struct GzipCodecTests {
         #expect(throws: GzipError.self) { _ = try Gzip.decompress(flipped) }
     }
 }
+
+@Suite("Gzip streaming compressor")
+struct GzipCompressorTests {
+    /// A seeded generator, so a failure can be reproduced.
+    private struct SplitMix: RandomNumberGenerator {
+        var state: UInt64
+        mutating func next() -> UInt64 {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+    }
+
+    private func sampleInput(using generator: inout SplitMix) -> [UInt8] {
+        var input: [UInt8] = []
+        for index in 0..<3_000 {
+            input += Array(#"{"type":"row","row":[{"type":"integer","value":"\#(index)"}]}"#.utf8) + [0x0A]
+            if index % 500 == 0 { input += (0..<4_000).map { _ in UInt8.random(in: 0...255, using: &generator) } }
+        }
+        return input
+    }
+
+    @Test("random chunks decompress to the input, and every feed ends at a flush point", arguments: [1, 2, 3])
+    func flushPoints(seed: UInt64) throws {
+        var generator = SplitMix(state: seed)
+        let input = sampleInput(using: &generator)
+        var compressor = GzipCompressor(level: 5)
+        var decompressor = try GzipDecompressor(format: .gzip)
+        var compressed: [UInt8] = []
+        var decoded: [UInt8] = []
+        var fed = 0
+        var feeds = 0
+        while fed < input.count, feeds < 10_000 {
+            let size = Int.random(in: 0...min(40_000, input.count - fed), using: &generator)
+            let output = compressor.feed(input[fed..<fed + size])
+            fed += size
+            feeds += 1
+            compressed += output
+            decoded += try decompressor.feed(output)
+            #expect(decoded.count == fed, "after feed \(feeds)")
+            try #require(decoded == Array(input[..<fed]), "the bytes so far decode to everything fed so far")
+        }
+        #expect(fed == input.count)
+        let completeBeforeFinish = decompressor.isComplete
+        #expect(!completeBeforeFinish)
+        let trailer = compressor.finish()
+        #expect(!trailer.isEmpty)
+        #expect(compressor.finish().isEmpty, "finishing twice adds nothing")
+        decoded += try decompressor.feed(trailer)
+        decoded += try decompressor.finish()
+        #expect(decoded == input)
+        #expect(try Gzip.decompress(compressed + trailer) == input)
+        #expect(compressed.prefix(2) == [0x1F, 0x8B])
+        #expect(compressed.count + trailer.count < input.count)
+    }
+
+    @Test("a stream without its trailer is truncated; empty input still makes a valid member")
+    func trailer() throws {
+        var compressor = GzipCompressor()
+        let text = Array(String(repeating: "line\n", count: 1_000).utf8)
+        let body = compressor.feed(text)
+        #expect(throws: GzipError.truncated) { _ = try Gzip.decompress(body) }
+        #expect(try Gzip.decompress(body + compressor.finish()) == text)
+
+        var empty = GzipCompressor()
+        let nothing = empty.feed([UInt8]())
+        #expect(try Gzip.decompress(nothing + empty.finish()) == [])
+    }
+}
