@@ -1,3 +1,4 @@
+import Fixtures
 import Foundation
 import Gzip
 import Testing
@@ -63,19 +64,7 @@ struct GzipCodecTests {
 
 @Suite("Gzip streaming compressor")
 struct GzipCompressorTests {
-    /// A seeded generator, so a failure can be reproduced.
-    private struct SplitMix: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
-    private func sampleInput(using generator: inout SplitMix) -> [UInt8] {
+    private func sampleInput(using generator: inout SeededGenerator) -> [UInt8] {
         var input: [UInt8] = []
         for index in 0..<3_000 {
             input += Array(#"{"type":"row","row":[{"type":"integer","value":"\#(index)"}]}"#.utf8) + [0x0A]
@@ -86,7 +75,7 @@ struct GzipCompressorTests {
 
     @Test("random chunks decompress to the input, and every feed ends at a flush point", arguments: [1, 2, 3])
     func flushPoints(seed: UInt64) throws {
-        var generator = SplitMix(state: seed)
+        var generator = SeededGenerator(seed: seed)
         let input = sampleInput(using: &generator)
         var compressor = GzipCompressor(level: 5)
         var decompressor = try GzipDecompressor(format: .gzip)
