@@ -23,32 +23,8 @@ public enum Gzip {
 
     /// Compresses raw bytes into a single gzip member.
     public static func compress(_ input: UnsafeRawBufferPointer, level: Int32 = defaultLevel) -> [UInt8] {
-        let stream = UnsafeMutablePointer<z_stream>.allocate(capacity: 1)
-        stream.initialize(to: z_stream())
-        defer {
-            deflateEnd(stream)
-            stream.deinitialize(count: 1)
-            stream.deallocate()
-        }
-        let clamped = min(max(level, 0), 9)
-        // windowBits 15 + 16 selects the gzip wrapper.
-        let status = deflateInit2_(
-            stream, clamped, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY, zlibVersion(),
-            Int32(MemoryLayout<z_stream>.size))
-        precondition(status == Z_OK, "deflateInit2 failed: \(status)")
-        let bound = Int(deflateBound(stream, uLong(input.count)))
-        var output = [UInt8](repeating: 0, count: max(bound, 32))
-        let written = output.withUnsafeMutableBufferPointer { out -> Int in
-            stream.pointee.next_in = UnsafeMutablePointer(mutating: input.baseAddress?.assumingMemoryBound(to: Bytef.self))
-            stream.pointee.avail_in = uInt(input.count)
-            stream.pointee.next_out = out.baseAddress
-            stream.pointee.avail_out = uInt(out.count)
-            let result = deflate(stream, Z_FINISH)
-            precondition(result == Z_STREAM_END, "deflate with a deflateBound-sized buffer did not finish: \(result)")
-            return out.count - Int(stream.pointee.avail_out)
-        }
-        output.removeSubrange(written...)
-        return output
+        var compressor = GzipCompressor(level: level)
+        return compressor.finish(input)
     }
 
     /// Decompresses a complete gzip (or zlib) document.

@@ -47,13 +47,14 @@ public struct GzipCompressor: ~Copyable, @unchecked Sendable {
         run(input, flush: Z_SYNC_FLUSH)
     }
 
-    /// Ends the gzip member and returns its last bytes (the final block and the trailer).
+    /// Compresses a last chunk (none by default), ends the gzip member and returns its last bytes (the final
+    /// block and the trailer).
     ///
     /// Calling it again returns nothing.
-    public mutating func finish() -> [UInt8] {
+    public mutating func finish(_ input: UnsafeRawBufferPointer = UnsafeRawBufferPointer(start: nil, count: 0)) -> [UInt8] {
         guard !finished else { return [] }
         finished = true
-        return run(UnsafeRawBufferPointer(start: nil, count: 0), flush: Z_FINISH)
+        return run(input, flush: Z_FINISH)
     }
 
     private func run(_ input: UnsafeRawBufferPointer, flush: Int32) -> [UInt8] {

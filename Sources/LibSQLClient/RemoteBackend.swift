@@ -207,38 +207,22 @@ final class RemoteTransaction: TransactionBackend {
     func executeAndCommit(_ statement: Statement) async throws -> ResultSet {
         try checkNotCommitted()
         committed.withLock { $0 = true }
-        let first = claimBegin()
-        var steps: [BatchStep] = []
-        if first { steps.append(BatchStep(stmt: Stmt(sql: mode.beginSQL, wantRows: false))) }
-        func guarded(after previous: Int?) -> BatchCondition? {
-            var conditions: [BatchCondition] = previous.map { [.ok(step: UInt32($0))] } ?? []
-            if guardsAutocommit { conditions.append(.not(.isAutocommit)) }
-            return conditions.isEmpty ? nil : conditions.count == 1 ? conditions[0] : .and(conditions)
+        let built = BatchBuilder.interactive(
+            [statement.hranaStmt(), Stmt(sql: "COMMIT", wantRows: false)], begin: claimBegin() ? mode : nil,
+            version: stream.version, explicitDefaults: false)
+        let results = try await send([.batch(built.batch), .close])
+        switch results[0] {
+        case .ok(.batch(let result)):
+            do {
+                return try built.resultSets(result, statements: [statement, "COMMIT"])[0]
+            } catch var error as LibSQLError {
+                error.statementIndex = nil
+                throw error
+            }
+        case .error(let error): throw LibSQLError(error, sql: statement.sql)
+        case .ok(let other):
+            throw LibSQLError(code: .hranaProtocolError, message: "Expected a batch response, got \(other.type)")
         }
-        let statementStep = steps.count
-        steps.append(BatchStep(condition: guarded(after: first ? 0 : nil), stmt: statement.hranaStmt()))
-        let commitStep = steps.count
-        steps.append(BatchStep(condition: guarded(after: statementStep), stmt: Stmt(sql: "COMMIT", wantRows: false)))
-        let results = try await send([.batch(Batch(steps: steps)), .close])
-        guard case .ok(.batch(let result)) = results[0] else {
-            if case .error(let error) = results[0] { throw LibSQLError(error, sql: statement.sql) }
-            throw LibSQLError(code: .hranaProtocolError, message: "Expected a batch response, got \(results[0])")
-        }
-        guard result.stepResults.count == steps.count, result.stepErrors.count == steps.count else {
-            throw LibSQLError(code: .hranaProtocolError, message: "The batch result has the wrong number of steps")
-        }
-        if first, let error = result.stepErrors[0] { throw LibSQLError(error, sql: mode.beginSQL) }
-        if let error = result.stepErrors[statementStep] { throw LibSQLError(error, sql: statement.sql) }
-        guard let statementResult = result.stepResults[statementStep] else {
-            throw LibSQLError(
-                code: .transactionClosed, message: "The transaction was rolled back before its last statement ran",
-                sql: statement.sql)
-        }
-        if let error = result.stepErrors[commitStep] { throw LibSQLError(error, sql: "COMMIT") }
-        guard result.stepResults[commitStep] != nil else {
-            throw LibSQLError(code: .transactionClosed, message: "The transaction was rolled back before COMMIT")
-        }
-        return ResultSet(statementResult)
     }
 
     func commit() async throws {
