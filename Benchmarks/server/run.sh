@@ -11,13 +11,17 @@ BIN="$(swift build -c release --show-bin-path)/libsql"
 WORK="$(mktemp -d)"
 SERVER_PORT=18080
 CONSTANT_PORT=18081
+NO_INLINE_PORT=18082
 "$BIN" serve --db "$WORK/bench.db" --port "$SERVER_PORT" --log-level error &
 SERVER_PID=$!
+# The same server with inline queries off: every statement runs on a worker thread.
+"$BIN" serve --db "$WORK/bench-no-inline.db" --port "$NO_INLINE_PORT" --inline-query-limit 0 --log-level error >/dev/null &
+NO_INLINE_PID=$!
 "$BIN" serve --constant-body --port "$CONSTANT_PORT" --log-level error >/dev/null &
 CONSTANT_PID=$!
-cleanup() { kill "$SERVER_PID" "$CONSTANT_PID" 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$WORK"; }
+cleanup() { kill "$SERVER_PID" "$CONSTANT_PID" "$NO_INLINE_PID" 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$WORK"; }
 trap cleanup EXIT
-for port in "$SERVER_PORT" "$CONSTANT_PORT"; do
+for port in "$SERVER_PORT" "$CONSTANT_PORT" "$NO_INLINE_PORT"; do
   for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$port/health" >/dev/null && break; sleep 0.1; done
 done
 curl -fs -X POST "http://127.0.0.1:$SERVER_PORT/v3/pipeline" \
@@ -35,11 +39,23 @@ rps() { # port body connections
 echo "| Workload | Connections | Requests/s | Constant body requests/s | Ratio |"
 echo "|---|---|---|---|---|"
 for connections in 1 16; do
-  constant=$(rps "$CONSTANT_PORT" "$SELECT_BODY" "$connections")
-  for workload in select insert; do
-    if [ "$workload" = select ]; then body="$SELECT_BODY"; name='`SELECT 1`'; else body="$INSERT_BODY"; name='single-row `INSERT`'; fi
-    value=$(rps "$SERVER_PORT" "$body" "$connections")
+  # The baseline is measured before and after the workloads and averaged, so drift in the machine's load
+  # during the run shows in neither direction.
+  before=$(rps "$CONSTANT_PORT" "$SELECT_BODY" "$connections")
+  rows=()
+  for workload in select select-no-inline insert; do
+    port="$SERVER_PORT"; body="$SELECT_BODY"; name='`SELECT 1`'
+    case "$workload" in
+      select-no-inline) port="$NO_INLINE_PORT"; name='`SELECT 1`, inline queries off' ;;
+      insert) body="$INSERT_BODY"; name='single-row `INSERT`' ;;
+    esac
+    rows+=("$name|$(rps "$port" "$body" "$connections")")
+  done
+  after=$(rps "$CONSTANT_PORT" "$SELECT_BODY" "$connections")
+  constant=$(awk -v a="$before" -v b="$after" 'BEGIN { printf "%.0f", (a + b) / 2 }')
+  for row in "${rows[@]}"; do
+    name="${row%%|*}"; value="${row##*|}"
     ratio=$(awk -v a="$value" -v b="$constant" 'BEGIN { printf "%.0f%%", 100 * a / b }')
-    echo "| $name | $connections | $value | $constant | $ratio |"
+    echo "| $name | $connections | $value | $constant ($before, $after) | $ratio |"
   done
 done

@@ -132,8 +132,7 @@ struct HranaResponder: HTTPResponder {
             return HTTPResponses.text(
                 .badRequest, "The `\(unsupported.type)` request (or one of its conditions) is not supported in Hrana \(version.rawValue)")
         }
-        // A new stream is opened inside the same worker job that runs the pipeline (one thread hop), and
-        // only registered if it outlives the request.
+        // A new stream is only registered if it outlives the request.
         var lease: StreamLease?
         if let baton = body.baton {
             switch core.registry.acquire(baton: baton) {
@@ -146,45 +145,34 @@ struct HranaResponder: HTTPResponder {
             return HTTPResponses.jsonError(.forbidden, "Authorization forbidden: the token is read-only and the pipeline may write")
         }
         let requests = body.requests
-        let existing = lease
-        let database = core.database
-        let pool = core.sessionPool
-        let job: Result<(StreamSession, PipelineRunner.Outcome), any Error>
-        do {
-            job = try await core.executor.run {
-                let session: StreamSession
-                if let existing {
-                    session = existing.session
-                } else if let pooled = pool.take() {
-                    session = pooled
-                } else {
-                    switch Self.openSession(database) {
-                    case .success(let opened): session = opened
-                    case .failure(let error): return .failure(error)
-                    }
-                }
-                let outcome = PipelineRunner.run(
-                    requests, on: session, version: version, storedSQL: existing?.storedSQL ?? [:],
-                    mayRecycle: existing == nil && SessionPool.isRecyclable(requests))
-                if outcome.failure != nil {
-                    session.close()
-                } else if outcome.recyclable {
-                    pool.put(session)
-                }
-                return .success((session, outcome))
+        let mayRecycle = lease == nil && SessionPool.isRecyclable(requests)
+        var partial = PipelineRunner.Outcome(storedSQL: lease?.storedSQL ?? [:])
+        var candidate = lease?.session
+        if let limit = core.inlineQueryLimit, PipelineRunner.mayStartInline(requests) {
+            candidate = candidate ?? core.sessionPool.take()
+            if let candidate {
+                PipelineRunner.run(
+                    requests, on: candidate, version: version, outcome: &partial, mayRecycle: mayRecycle,
+                    inlineLimit: limit)
             }
-        } catch {
-            if let lease { await drop(lease) }
-            return HTTPResponses.text(.serviceUnavailable, "The server is shutting down")
         }
-        let session: StreamSession
-        let outcome: PipelineRunner.Outcome
-        switch job {
-        case .success(let finished): (session, outcome) = finished
-        case .failure(let error):
-            core.logger.debug("Could not open a stream", metadata: ["error": "\(error)"])
-            return HTTPResponses.jsonError(.internalServerError, "Internal Error: could not open a stream: \(error)")
+        let finished: (StreamSession, PipelineRunner.Outcome)
+        if let candidate, partial.completed == requests.count || partial.failure != nil {
+            finished = (candidate, partial)
+            if partial.failure != nil || (partial.recyclable && core.sessionPool.put(candidate) != nil) {
+                await core.executor.runDetached { candidate.close() }
+            }
+        } else {
+            switch await finishOnWorker(
+                requests, session: candidate, version: version, outcome: partial, mayRecycle: mayRecycle)
+            {
+            case .success(let result): finished = result
+            case .failure(let error):
+                if let lease { await drop(lease) }
+                return error.response
+            }
         }
+        let (session, outcome) = finished
         if let failure = outcome.failure {
             if let lease { core.registry.remove(lease) }
             return HTTPResponses.text(.badRequest, failure.message)
@@ -202,6 +190,49 @@ struct HranaResponder: HTTPResponder {
         let response = PipelineResponse(baton: baton, baseURL: core.configuration.selfURL, results: outcome.results)
         let acceptsGzip = HTTPResponses.acceptsGzip(request.headers[.acceptEncoding])
         return HTTPResponses.json(.ok, ResponseEncoding.encode(response), acceptsGzip: acceptsGzip)
+    }
+
+    /// Runs what is left of a pipeline on a worker thread, first taking a pooled session or opening one
+    /// when there is none yet (a new stream opens in the same job as its first pipeline: one thread hop).
+    private func finishOnWorker(
+        _ requests: [StreamRequest], session: StreamSession?, version: ProtocolVersion,
+        outcome: PipelineRunner.Outcome, mayRecycle: Bool
+    ) async -> Result<(StreamSession, PipelineRunner.Outcome), ResponseError> {
+        let database = core.database
+        let pool = core.sessionPool
+        let job: Result<(StreamSession, PipelineRunner.Outcome), any Error>
+        do {
+            job = try await core.executor.run {
+                let chosen: StreamSession
+                if let session {
+                    chosen = session
+                } else if let pooled = pool.take() {
+                    chosen = pooled
+                } else {
+                    switch Self.openSession(database) {
+                    case .success(let opened): chosen = opened
+                    case .failure(let error): return .failure(error)
+                    }
+                }
+                var outcome = outcome
+                PipelineRunner.run(requests, on: chosen, version: version, outcome: &outcome, mayRecycle: mayRecycle)
+                if outcome.failure != nil {
+                    chosen.close()
+                } else if outcome.recyclable {
+                    pool.put(chosen)?.close()
+                }
+                return .success((chosen, outcome))
+            }
+        } catch {
+            return .failure(ResponseError(HTTPResponses.text(.serviceUnavailable, "The server is shutting down")))
+        }
+        switch job {
+        case .success(let finished): return .success(finished)
+        case .failure(let error):
+            core.logger.debug("Could not open a stream", metadata: ["error": "\(error)"])
+            return .failure(ResponseError(HTTPResponses.jsonError(
+                .internalServerError, "Internal Error: could not open a stream: \(error)")))
+        }
     }
 
     // MARK: Cursor

@@ -1,9 +1,12 @@
 import Hrana
 
-/// Runs the requests of one pipeline on a stream's session, on a pool thread.
+/// Runs the requests of one pipeline on a stream's session: inline while they are cheap, then on a
+/// worker thread.
 enum PipelineRunner {
     struct Outcome: Sendable {
         var results: [StreamResult] = []
+        /// How many requests have run; fewer than all only after an inline run that stopped early.
+        var completed = 0
         /// A `close` request closed the stream.
         var closed = false
         /// The stream was closed but its session left open for reuse (see ``SessionPool``).
@@ -13,53 +16,83 @@ enum PipelineRunner {
         var storedSQL: [Int32: String]
     }
 
+    /// Whether an inline run is worth trying: the first request is an `execute` that looks like a query.
+    static func mayStartInline(_ requests: [StreamRequest]) -> Bool {
+        guard case .execute(let stmt) = requests.first else { return false }
+        guard let sql = stmt.sql else { return stmt.sqlID != nil }
+        return SQLText.statementKind(sql) == .query
+    }
+
+    /// Runs the requests from `outcome.completed` on. With an `inlineLimit` it runs on the calling thread and
+    /// stops before the first request that must run on a worker thread (see ``StreamSession/handleInline(_:version:limit:)``;
+    /// a `close` that closes the connection is one); without, it runs them all and blocks the thread.
     static func run(
-        _ requests: [StreamRequest], on session: StreamSession, version: ProtocolVersion, storedSQL: [Int32: String],
-        mayRecycle: Bool = false
-    ) -> Outcome {
-        var outcome = Outcome(storedSQL: storedSQL)
+        _ requests: [StreamRequest], on session: StreamSession, version: ProtocolVersion,
+        outcome: inout Outcome, mayRecycle: Bool = false, inlineLimit: Duration? = nil
+    ) {
         outcome.results.reserveCapacity(requests.count)
-        for request in requests {
-            switch request {
-            case .close:
-                if !outcome.closed {
-                    if mayRecycle && outcome.storedSQL.isEmpty && session.isAutocommit {
-                        outcome.recyclable = true
-                    } else {
-                        session.close()
-                    }
-                }
-                outcome.closed = true
-                outcome.results.append(.ok(.close))
-                continue
-            case .storeSQL where outcome.closed:
-                outcome.results.append(.ok(.storeSQL))
-                continue
-            case .closeSQL where outcome.closed:
-                outcome.results.append(.ok(.closeSQL))
-                continue
-            default:
-                break
-            }
-            if outcome.closed {
-                outcome.failure = .closedStream
-                return outcome
-            }
-            do {
-                let result = try session.handle(request, version: version)
-                outcome.results.append(result)
-                if case .ok = result {
-                    switch request {
-                    case .storeSQL(let id, let sql): outcome.storedSQL[id] = sql
-                    case .closeSQL(let id): outcome.storedSQL.removeValue(forKey: id)
-                    default: break
-                    }
-                }
-            } catch {
-                outcome.failure = error
-                return outcome
-            }
+        while outcome.completed < requests.count && outcome.failure == nil {
+            let request = requests[outcome.completed]
+            guard let result = step(
+                request, on: session, version: version, outcome: &outcome, mayRecycle: mayRecycle,
+                inlineLimit: inlineLimit)
+            else { return }
+            outcome.completed += 1
+            if let result { outcome.results.append(result) }
         }
-        return outcome
+    }
+
+    /// Runs one request: `.some(result)` when it ran (`.some(nil)` when it failed the whole pipeline),
+    /// `nil` when an inline run must leave it to a worker thread.
+    private static func step(
+        _ request: StreamRequest, on session: StreamSession, version: ProtocolVersion, outcome: inout Outcome,
+        mayRecycle: Bool, inlineLimit: Duration?
+    ) -> StreamResult?? {
+        switch request {
+        case .close:
+            if !outcome.closed {
+                if mayRecycle && outcome.storedSQL.isEmpty && session.isAutocommit {
+                    outcome.recyclable = true
+                } else if inlineLimit != nil {
+                    return nil
+                } else {
+                    session.close()
+                }
+            }
+            outcome.closed = true
+            return .ok(.close)
+        case .storeSQL where outcome.closed:
+            return .ok(.storeSQL)
+        case .closeSQL where outcome.closed:
+            return .ok(.closeSQL)
+        default:
+            break
+        }
+        if outcome.closed {
+            outcome.failure = .closedStream
+            return .some(nil)
+        }
+        do {
+            let result: StreamResult
+            if let inlineLimit {
+                guard let inline = try session.handleInline(request, version: version, limit: inlineLimit) else {
+                    return nil
+                }
+                result = inline
+            } else {
+                result = try session.handle(request, version: version)
+            }
+            if case .ok = result {
+                switch request {
+                case .storeSQL(let id, let sql): outcome.storedSQL[id] = sql
+                case .closeSQL(let id): outcome.storedSQL.removeValue(forKey: id)
+                default: break
+                }
+            }
+            return result
+        } catch {
+            outcome.failure = error
+            return .some(nil)
+        }
     }
 }

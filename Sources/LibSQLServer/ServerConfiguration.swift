@@ -35,6 +35,10 @@ public struct ServerConfiguration: Sendable {
     public var connectionIdleTimeout: Duration
     /// Threads that run blocking SQLite work; waiting writers each hold one.
     public var workerThreads: Int
+    /// How long a read-only query may run inline, on the task that handles its HTTP request, before it is
+    /// stopped and run again on a worker thread. Short queries skip the hand-off to a worker and back;
+    /// `.zero` runs every statement on a worker thread.
+    public var inlineQueryLimit: Duration
 
     /// Creates a configuration.
     public init(
@@ -52,7 +56,8 @@ public struct ServerConfiguration: Sendable {
         maxValueSize: Int = 5_000_000,
         selfURL: String? = nil,
         connectionIdleTimeout: Duration = .seconds(60),
-        workerThreads: Int = 64
+        workerThreads: Int = 64,
+        inlineQueryLimit: Duration = .microseconds(200)
     ) {
         self.databasePath = databasePath
         self.host = host
@@ -69,6 +74,7 @@ public struct ServerConfiguration: Sendable {
         self.selfURL = selfURL
         self.connectionIdleTimeout = connectionIdleTimeout
         self.workerThreads = workerThreads
+        self.inlineQueryLimit = inlineQueryLimit
     }
 
     /// Whether requests must authenticate.

@@ -12,6 +12,8 @@ final class ServerCore: Sendable {
     let authenticator: Authenticator
     let counter = RequestCounter()
     let sessionPool = SessionPool()
+    /// How long a query may run inline (see ``ServerConfiguration/inlineQueryLimit``); `nil` when never.
+    let inlineQueryLimit: Duration?
     private let maintenance: Maintenance
     /// A connection kept open for the server's lifetime, so that closing the last stream does not make
     /// SQLite checkpoint and delete the WAL on every request.
@@ -26,6 +28,7 @@ final class ServerCore: Sendable {
         self.logger = logger
         self.database = database
         self.executor = executor
+        inlineQueryLimit = configuration.inlineQueryLimit > .zero ? configuration.inlineQueryLimit : nil
         registry = StreamRegistry(
             idleTimeout: configuration.streamIdleTimeout, retention: configuration.expiredStreamRetention)
         authenticator = Authenticator(token: configuration.authToken, keys: configuration.jwtPublicKeys)

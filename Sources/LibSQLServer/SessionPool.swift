@@ -19,14 +19,13 @@ final class SessionPool: Sendable {
         idle.withLock { $0.popLast() }
     }
 
-    /// Keeps the session for reuse, or closes it when the pool is full. Call on a worker thread.
-    func put(_ session: StreamSession) {
-        let kept = idle.withLock { idle in
-            guard idle.count < capacity else { return false }
+    /// Keeps the session for reuse; returns it when the pool is full (the caller closes it on a worker thread).
+    func put(_ session: StreamSession) -> StreamSession? {
+        idle.withLock { idle in
+            guard idle.count < capacity else { return session }
             idle.append(session)
-            return true
+            return nil
         }
-        if !kept { session.close() }
     }
 
     /// Empties the pool; returns the sessions to close.

@@ -52,6 +52,7 @@ public final class SQLiteConnection: @unchecked Sendable {
     private let handleLock: Mutex<OpaquePointer?>
     private let rawHandle: OpaquePointer
     private var busyHandlerBox: Unmanaged<BusyHandlerBox>?
+    private var progressHandlerBox: Unmanaged<ProgressHandlerBox>?
 
     /// The path the connection was opened with.
     public let path: String
@@ -96,6 +97,8 @@ public final class SQLiteConnection: @unchecked Sendable {
         }
         busyHandlerBox?.release()
         busyHandlerBox = nil
+        progressHandlerBox?.release()
+        progressHandlerBox = nil
     }
 
     /// Makes the statement running on this connection, if any, fail with `SQLITE_INTERRUPT` soon.
@@ -212,6 +215,22 @@ public final class SQLiteConnection: @unchecked Sendable {
         busyHandlerBox = nil
     }
 
+    /// Installs a progress handler (`sqlite3_progress_handler`): called about every `instructions` virtual
+    /// machine instructions of a running statement, it returns `true` to stop the statement with
+    /// `SQLITE_INTERRUPT`. `nil` removes it. Runs on the thread that is using the connection.
+    public func setProgressHandler(every instructions: Int32, _ handler: (@Sendable () -> Bool)?) {
+        sqlite3_progress_handler(rawHandle, 0, nil, nil)
+        progressHandlerBox?.release()
+        progressHandlerBox = nil
+        guard let handler else { return }
+        let box = Unmanaged.passRetained(ProgressHandlerBox(handler))
+        progressHandlerBox = box
+        sqlite3_progress_handler(rawHandle, max(instructions, 1), { context in
+            guard let context else { return 0 }
+            return Unmanaged<ProgressHandlerBox>.fromOpaque(context).takeUnretainedValue().handler() ? 1 : 0
+        }, box.toOpaque())
+    }
+
     /// Switches the database to write-ahead logging (persistent for the file) and returns the resulting mode.
     @discardableResult
     public func enableWAL() throws(SQLiteError) -> String {
@@ -250,10 +269,14 @@ func withUTF8<R>(
     return try result.get()
 }
 
-private final class BusyHandlerBox {
-    let handler: @Sendable (Int32) -> Bool
-    init(_ handler: @escaping @Sendable (Int32) -> Bool) { self.handler = handler }
+/// Keeps a Swift callback alive while SQLite holds a pointer to it.
+private final class CallbackBox<Handler> {
+    let handler: Handler
+    init(_ handler: Handler) { self.handler = handler }
 }
+
+private typealias BusyHandlerBox = CallbackBox<@Sendable (Int32) -> Bool>
+private typealias ProgressHandlerBox = CallbackBox<@Sendable () -> Bool>
 
 extension Duration {
     /// The duration in whole milliseconds, rounded down.

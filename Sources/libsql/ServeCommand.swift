@@ -30,6 +30,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Seconds a transaction may hold the write lock while another writer waits.")
     var transactionTimeout: Double = 5
 
+    @Option(name: .long, help: "Microseconds a read-only query may run on its request's task before it moves to a worker thread (0: never inline).")
+    var inlineQueryLimit: Int = 200
+
     @Option(name: .long, help: "The largest pipeline response in bytes.")
     var maxResponseSize: Int = 10_000_000
 
@@ -48,6 +51,7 @@ struct ServeCommand: AsyncParsableCommand {
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be between 0 and 65535") }
         guard streamTimeout > 0, transactionTimeout > 0 else { throw ValidationError("Timeouts must be positive") }
+        guard inlineQueryLimit >= 0 else { throw ValidationError("--inline-query-limit must not be negative") }
         guard maxResponseSize > 0, maxRequestSize > 0 else { throw ValidationError("Sizes must be positive") }
     }
 
@@ -71,6 +75,7 @@ struct ServeCommand: AsyncParsableCommand {
         }
         configuration.streamIdleTimeout = .milliseconds(Int64(streamTimeout * 1000))
         configuration.transactionTimeout = .milliseconds(Int64(transactionTimeout * 1000))
+        configuration.inlineQueryLimit = .microseconds(inlineQueryLimit)
         configuration.maxResponseSize = maxResponseSize
         configuration.maxRequestBodySize = maxRequestSize
         configuration.selfURL = selfURL

@@ -37,9 +37,13 @@ final class EngineDatabase: Sendable {
         if state.withLock({ $0.isClosed }) { throw EngineClosedError() }
         let connection = try SQLiteConnection(path: configuration.databasePath)
         let control = SessionControl()
-        connection.setBusyHandler(lockWaits.handler(timeout: configuration.busyTimeout) { [weak self] in
+        let waitForLock = lockWaits.handler(timeout: configuration.busyTimeout) { [weak self] in
             self?.enforceTransactionTimeout(excluding: control) ?? false
-        })
+        }
+        connection.setBusyHandler { count in
+            control.inline.refusesToWait() ? false : waitForLock(count)
+        }
+        connection.setProgressHandler(every: 1000) { control.inline.shouldStop() }
         connection.setLimit(.length, Int32(clamping: configuration.maxValueSize))
         try connection.execute(script: "PRAGMA synchronous=NORMAL")
         let session = StreamSession(

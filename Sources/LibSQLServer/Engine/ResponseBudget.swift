@@ -45,4 +45,6 @@ enum ExecutionStop: Error {
     case responseTooLarge
     /// The consumer of the results gave up (a cursor whose client went away).
     case aborted(String)
+    /// An inline run stopped without changing anything: the statement must run on a worker thread.
+    case needsWorker
 }

@@ -3,10 +3,10 @@
 enum SQLText {
     /// The kind of statement, from its leading keyword (the main verb after a `WITH` clause).
     enum StatementKind: Equatable {
-        case insert, update, delete, other
+        case insert, update, delete, query, other
 
         /// Whether `sqlite3_changes()` describes the statement.
-        var changesRows: Bool { self != .other }
+        var changesRows: Bool { self == .insert || self == .update || self == .delete }
     }
 
     struct Token {
@@ -44,7 +44,7 @@ enum SQLText {
                 case "INSERT", "REPLACE": kind = .insert
                 case "UPDATE": kind = .update
                 case "DELETE": kind = .delete
-                case "SELECT", "VALUES": kind = .other
+                case "SELECT", "VALUES": kind = .query
                 default: return sawWith
                 }
                 return false

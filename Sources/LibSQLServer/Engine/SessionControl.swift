@@ -9,6 +9,8 @@ final class SessionControl: Sendable {
     }
 
     private let state = Mutex(State())
+    /// The time limit of the statement running inline, if any (read by SQLite's handlers).
+    let inline = InlineBudget()
 
     /// Records whether the session holds the write lock after a statement that started at `since`.
     func noteWriteLock(held: Bool, since: ContinuousClock.Instant) {

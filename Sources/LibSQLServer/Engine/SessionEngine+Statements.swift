@@ -41,13 +41,16 @@ extension SessionEngine {
         onRow: ([Value]) throws(ExecutionStop) -> Void
     ) throws(ExecutionStop) -> Outcome {
         if refuseForTimeout() { throw .failed(EngineError.transactionTimeout) }
+        let kind = SQLText.statementKind(sql)
         let statement: SQLiteStatement
         do {
             statement = try prepareSingle(sql)
             try ArgumentBinder.bind(stmt, to: statement)
         } catch {
+            if isRunningInline && inlineGaveUp(code: error.code) { throw .needsWorker }
             throw .failed(error)
         }
+        if isRunningInline && !(kind == .query && statement.isReadOnly) { throw .needsWorker }
         let columnCount = statement.columnCount
         var columns: [Column] = []
         columns.reserveCapacity(Int(columnCount))
@@ -56,7 +59,6 @@ extension SessionEngine {
         }
         try onBegin(columns)
 
-        let kind = SQLText.statementKind(sql)
         let clock = ContinuousClock()
         let start = clock.now
         var rowCount: UInt64 = 0
@@ -68,6 +70,7 @@ extension SessionEngine {
             }
         } catch let error as SQLiteError {
             statement.reset()
+            if isRunningInline && inlineGaveUp(code: error.code) { throw .needsWorker }
             if error.code == SQLITE_INTERRUPT, control.takeTimeoutRequest() {
                 if !connection.isAutocommit { rollback() }
                 control.setTimedOut()

@@ -12,6 +12,8 @@ final class SessionEngine: @unchecked Sendable {
     private(set) var isClosed = false
     /// Whether a statement of the current request failed with `TRANSACTION_TIMEOUT`.
     var observedTimeout = false
+    /// Whether the current statement runs inline (see ``executeInline(_:limit:)``).
+    var isRunningInline = false
 
     init(connection: SQLiteConnection, configuration: EngineConfiguration, control: SessionControl, logger: Logger) {
         self.connection = connection
@@ -117,7 +119,7 @@ final class SessionEngine: @unchecked Sendable {
         return .ok(.storeSQL)
     }
 
-    private func resolve(sql: String?, sqlID: Int32?) throws(StreamFailure) -> String {
+    func resolve(sql: String?, sqlID: Int32?) throws(StreamFailure) -> String {
         switch (sql, sqlID) {
         case (let sql?, nil): return sql
         case (nil, let id?):
@@ -178,6 +180,7 @@ extension ExecutionStop {
         case .failed(let error): error
         case .responseTooLarge: EngineError.responseTooLarge
         case .aborted(let reason): ProtocolError(message: reason, code: "CURSOR_ABORTED")
+        case .needsWorker: ProtocolError(message: "The statement was interrupted", code: "SQLITE_INTERRUPT")
         }
     }
 }

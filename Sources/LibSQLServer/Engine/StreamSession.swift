@@ -40,6 +40,24 @@ final class StreamSession: Sendable {
         }
     }
 
+    /// Runs a request on the calling thread when it is cheap: a query that finishes within `limit` (see
+    /// ``SessionEngine/executeInline(_:limit:)``), `get_autocommit`, `store_sql` or `close_sql`. `nil` when
+    /// it must run on a worker thread with ``handle(_:version:)``; nothing has changed then.
+    func handleInline(
+        _ request: StreamRequest, version: ProtocolVersion, limit: Duration
+    ) throws(StreamFailure) -> StreamResult? {
+        switch request {
+        case .execute(let stmt):
+            return try engine.withLock { (engine) throws(StreamFailure) -> StreamResult? in
+                try engine.executeInline(stmt, limit: limit)
+            }
+        case .getAutocommit, .storeSQL, .closeSQL:
+            return try handle(request, version: version)
+        case .batch, .sequence, .describe, .close:
+            return nil
+        }
+    }
+
     /// Runs a batch for `/v3/cursor`, emitting entries in order as they are produced
     /// (`step_begin`, `row`*, `step_end` | `step_error`); skipped steps emit nothing. `emit` may block and
     /// may throw to abort, which surfaces as a ``StreamFailure``.
