@@ -56,8 +56,8 @@ struct ServeCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        var logger = Logger(label: "libsql.serve")
-        logger.logLevel = Logger.Level(rawValue: logLevel.lowercased()) ?? .info
+        let level = Logger.Level(rawValue: logLevel.lowercased()) ?? .info
+        let logger = Logger(label: "libsql.serve") { ConsoleLogHandler(label: $0, logLevel: level) }
         if constantBody {
             try await HranaServer.runConstantBody(host: host, port: port, logger: logger) { port in
                 FileHandle.standardOutput.write(Data("constant-body server listening on http://\(host):\(port)\n".utf8))
