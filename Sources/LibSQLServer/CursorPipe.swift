@@ -10,6 +10,7 @@ final class CursorPipe: @unchecked Sendable {
     private let condition = NSCondition()
     private var queued = 0
     private var cancelled = false
+    private var producerDone = false
     private let capacity: Int
     let chunks: AsyncStream<ByteBuffer>
     private let continuation: AsyncStream<ByteBuffer>.Continuation
@@ -32,6 +33,13 @@ final class CursorPipe: @unchecked Sendable {
         continuation.yield(chunk)
     }
 
+    /// Producer: the batch has stopped running (the stream may be used again from now on).
+    func producerStopped() {
+        condition.lock()
+        producerDone = true
+        condition.unlock()
+    }
+
     /// Producer: no more chunks.
     func finish() {
         continuation.finish()
@@ -51,6 +59,17 @@ final class CursorPipe: @unchecked Sendable {
         cancelled = true
         condition.broadcast()
         condition.unlock()
+        continuation.finish()
+    }
+
+    /// The client went away: stops the producer and, while its batch still runs, calls `interrupt` to stop
+    /// the running statement (never after ``producerStopped()``, when the stream may run another request).
+    func abandon(interrupt: () -> Void) {
+        condition.lock()
+        defer { condition.unlock() }
+        cancelled = true
+        condition.broadcast()
+        if !producerDone { interrupt() }
         continuation.finish()
     }
 

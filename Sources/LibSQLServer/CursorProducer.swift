@@ -44,6 +44,7 @@ enum CursorProducer {
                 append(.error(ProtocolError(message: error.message, code: "PROTOCOL_ERROR")), to: &pending)
             }
         }
+        pipe.producerStopped()
         settle(outcome)
         if pending.readableBytes > 0 { try? pipe.send(pending) }
     }

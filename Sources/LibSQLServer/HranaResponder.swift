@@ -6,7 +6,7 @@ import NIOCore
 
 /// Routes HTTP requests to the Hrana endpoints.
 struct HranaResponder: HTTPResponder {
-    typealias Context = BasicRequestContext
+    typealias Context = HranaRequestContext
 
     let core: ServerCore
 
@@ -14,7 +14,7 @@ struct HranaResponder: HTTPResponder {
         let start = ContinuousClock.now
         let path = request.uri.path
         core.counter.record(path: path)
-        let response = await route(request, path: path)
+        let response = await route(request, path: path, context: context)
         if core.logger.logLevel <= .debug {
             core.logger.debug(
                 "\(request.method) \(path) \(response.status.code)",
@@ -23,12 +23,12 @@ struct HranaResponder: HTTPResponder {
         return response
     }
 
-    private func route(_ request: Request, path: String) async -> Response {
+    private func route(_ request: Request, path: String, context: Context) async -> Response {
         let normalized = path.count > 1 && path.hasSuffix("/") ? String(path.dropLast()) : path
         switch (request.method, normalized) {
         case (.post, "/v2/pipeline"): return await pipeline(request, version: .v2)
         case (.post, "/v3/pipeline"): return await pipeline(request, version: .v3)
-        case (.post, "/v3/cursor"): return await cursor(request)
+        case (.post, "/v3/cursor"): return await cursor(request, channel: context.channel)
         case (.get, "/v2"), (.get, "/v3"): return HTTPResponses.text(.ok, HTTPResponses.probeText)
         case (.get, "/health"): return HTTPResponses.empty(.ok)
         case (.get, "/version"): return HTTPResponses.text(.ok, HranaServer.versionString)
@@ -237,7 +237,10 @@ struct HranaResponder: HTTPResponder {
 
     // MARK: Cursor
 
-    private func cursor(_ request: Request) async -> Response {
+    /// How often a running cursor checks that its client is still connected.
+    static let disconnectPollInterval: Duration = .milliseconds(100)
+
+    private func cursor(_ request: Request, channel: any Channel) async -> Response {
         let body: CursorRequest
         let access: Access
         switch await prepare(request, as: CursorRequest.self) {
@@ -266,6 +269,17 @@ struct HranaResponder: HTTPResponder {
         let batch = body.batch
         let registry = core.registry
         Task {
+            // A client that leaves during a step that yields nothing is only noticed by watching its connection.
+            let watcher = Task {
+                while !Task.isCancelled {
+                    if await ConnectionWatch.clientLeft(channel) {
+                        pipe.abandon { lease.session.interrupt() }
+                        return
+                    }
+                    try? await Task.sleep(for: Self.disconnectPollInterval)
+                }
+            }
+            defer { watcher.cancel() }
             // The producer settles the lease and finishes the pipe itself; this only covers a job that never ran.
             let ran: Void? = try? await core.executor.run {
                 CursorProducer.run(batch, session: lease.session, pipe: pipe) { outcome in

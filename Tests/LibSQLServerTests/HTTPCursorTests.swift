@@ -145,4 +145,42 @@ struct HTTPCursorTests {
             #expect(after.rows == [[.integer(42)]])
         }
     }
+
+    @Test("a client that disconnects during a long step without rows stops it; the stream is released at once")
+    func disconnectDuringSilentStep() async throws {
+        try await ServerHarness.withServer { harness in
+            // Seconds of work that yield no row until they end.
+            let body = try cursorBody([BatchStep(stmt: Stmt(
+                sql: "WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM c WHERE n < 100000000) SELECT count(*) FROM c"))])
+            let port = harness.server.port
+            let headerLine = try await RawSocket.blocking { () -> String in
+                let socket = try RawSocket(port: port)
+                socket.send("POST /v3/cursor HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: \(body.count)\r\n\r\n")
+                socket.send(String(decoding: body, as: UTF8.self))
+                var received = ""
+                while !received.contains("\"baton\"") {
+                    let chunk = socket.receive()
+                    if chunk.isEmpty { break }
+                    received += chunk
+                }
+                return received  // the socket closes here, with the step still running
+            }
+            let json = try #require(headerLine.range(of: "{\"baton\"").map { headerLine[$0.lowerBound...] })
+            let line = try #require(json.split(separator: "\n").first)
+            let baton = try #require(try HranaJSON.decode(CursorResponse.self, from: Data(line.utf8)).baton)
+            let start = ContinuousClock.now
+            var released = false
+            while !released && ContinuousClock.now - start < .seconds(8) {
+                let attempt = try await harness.rawPipeline([.execute(Stmt(sql: "SELECT 1")), .close], baton: baton)
+                if attempt.status == 200 {
+                    released = true
+                } else {
+                    #expect(attempt.text.contains("already been used"), "while the step runs: \(attempt.text)")
+                    try await Task.sleep(for: .milliseconds(50))
+                }
+            }
+            #expect(released, "the stream stayed busy after its client went away")
+            #expect(ContinuousClock.now - start < .seconds(5))
+        }
+    }
 }

@@ -46,6 +46,13 @@ final class RawSocket: @unchecked Sendable {
         }
     }
 
+    /// Reads what is available, waiting for at least one byte (or the receive timeout).
+    func receive() -> String {
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+        return count > 0 ? String(decoding: buffer[0..<count], as: UTF8.self) : ""
+    }
+
     func shutdownWrite() { shutdown(fd, Int32(SHUT_WR)) }
 
     /// Runs blocking socket work off the cooperative thread pool.
