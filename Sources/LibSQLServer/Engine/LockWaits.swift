@@ -11,7 +11,7 @@ final class LockWaits: Sendable {
         return now - last < .milliseconds(250)
     }
 
-    /// A busy handler that gives up after `timeout`. At each retry (every 1-10 ms) it calls `enforce` (the
+    /// A busy handler that gives up after `timeout`. At each retry (after 20 µs at first, up to 10 ms later) it calls `enforce` (the
     /// transaction timeout); when that forces a holder to roll back, the wait may run up to twice
     /// `timeout`, so a writer does not give up just before the lock it waits for is released.
     func handler(timeout: Duration, enforce: @escaping @Sendable () -> Bool) -> @Sendable (Int32) -> Bool {
@@ -25,11 +25,24 @@ final class LockWaits: Sendable {
             }
             let remaining = wait.deadline - now
             guard remaining > .zero else { return false }
-            let step: Duration = count < 5 ? .milliseconds(1) : count < 20 ? .milliseconds(5) : .milliseconds(10)
+            let step = Self.backoff(attempt: count)
             Thread.sleep(forTimeInterval: Self.seconds(min(step, remaining)))
             return true
         }
     }
+
+    /// How long the `attempt`-th retry of one lock wait sleeps: short at first, since an autocommit write
+    /// holds the lock for tens of microseconds, then longer for transactions that hold it across requests.
+    static func backoff(attempt: Int32) -> Duration {
+        let index = Int(attempt)
+        if index < backoffSteps.count { return backoffSteps[index] }
+        return index < 20 ? .milliseconds(5) : .milliseconds(10)
+    }
+
+    private static let backoffSteps: [Duration] = [
+        .microseconds(20), .microseconds(50), .microseconds(100), .microseconds(200), .microseconds(500),
+        .milliseconds(1), .milliseconds(1), .milliseconds(1), .milliseconds(1), .milliseconds(1),
+    ]
 
     private static func seconds(_ duration: Duration) -> Double {
         Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
