@@ -271,12 +271,11 @@ struct HranaResponder: HTTPResponder {
         Task {
             // A client that leaves during a step that yields nothing is only noticed by watching its connection.
             let watcher = Task {
-                while !Task.isCancelled {
+                while (try? await Task.sleep(for: Self.disconnectPollInterval)) != nil {
                     if await ConnectionWatch.clientLeft(channel) {
                         pipe.abandon { lease.session.interrupt() }
                         return
                     }
-                    try? await Task.sleep(for: Self.disconnectPollInterval)
                 }
             }
             defer { watcher.cancel() }
