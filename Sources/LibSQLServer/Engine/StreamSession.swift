@@ -6,7 +6,8 @@ import Synchronization
 /// One Hrana stream: its own SQLite connection, transaction state and stored SQL.
 ///
 /// Thread-safe (an internal lock serializes requests); every call blocks the calling thread while SQLite
-/// works, so run them on a dedicated thread pool, never on the Swift concurrency pool.
+/// works, so run them on a dedicated thread pool, never on the Swift concurrency pool. The exception is
+/// ``handleInline(_:version:limit:)``, whose work is bounded by its time limit.
 final class StreamSession: Sendable {
     private let engine: Mutex<SessionEngine>
     private let connection: SQLiteConnection
