@@ -30,6 +30,12 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Seconds a transaction may hold the write lock while another writer waits.")
     var transactionTimeout: Double = 5
 
+    @Option(name: .long, help: "Seconds a statement waits for a lock before failing with SQLITE_BUSY.")
+    var busyTimeout: Double = 5
+
+    @Option(name: .long, help: "Seconds a connection may stay silent, also in the middle of a request body, before it is closed.")
+    var connectionIdleTimeout: Double = 60
+
     @Option(name: .long, help: "Microseconds a read-only query may run on its request's task before it moves to a worker thread (0: never inline).")
     var inlineQueryLimit: Int = 200
 
@@ -38,6 +44,9 @@ struct ServeCommand: AsyncParsableCommand {
 
     @Option(name: .long, help: "The largest request body in bytes.")
     var maxRequestSize: Int = 32 << 20
+
+    @Option(name: .long, help: "The longest string or blob value in bytes (larger ones fail with SQLITE_TOOBIG).")
+    var maxValueSize: Int = 5_000_000
 
     @Option(name: .long, help: "The URL sent as base_url in responses (like SQLD_HTTP_SELF_URL).")
     var selfURL: String?
@@ -50,9 +59,9 @@ struct ServeCommand: AsyncParsableCommand {
 
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be between 0 and 65535") }
-        guard streamTimeout > 0, transactionTimeout > 0 else { throw ValidationError("Timeouts must be positive") }
+        guard streamTimeout > 0, transactionTimeout > 0, busyTimeout > 0, connectionIdleTimeout > 0 else { throw ValidationError("Timeouts must be positive") }
         guard inlineQueryLimit >= 0 else { throw ValidationError("--inline-query-limit must not be negative") }
-        guard maxResponseSize > 0, maxRequestSize > 0 else { throw ValidationError("Sizes must be positive") }
+        guard maxResponseSize > 0, maxRequestSize > 0, maxValueSize > 0 else { throw ValidationError("Sizes must be positive") }
     }
 
     func run() async throws {
@@ -75,7 +84,10 @@ struct ServeCommand: AsyncParsableCommand {
         }
         configuration.streamIdleTimeout = .milliseconds(Int64(streamTimeout * 1000))
         configuration.transactionTimeout = .milliseconds(Int64(transactionTimeout * 1000))
+        configuration.busyTimeout = .milliseconds(Int64(busyTimeout * 1000))
+        configuration.connectionIdleTimeout = .milliseconds(Int64(connectionIdleTimeout * 1000))
         configuration.inlineQueryLimit = .microseconds(inlineQueryLimit)
+        configuration.maxValueSize = maxValueSize
         configuration.maxResponseSize = maxResponseSize
         configuration.maxRequestBodySize = maxRequestSize
         configuration.selfURL = selfURL

@@ -73,6 +73,31 @@ struct ServeProcessTests {
         #expect(server.errorOutput.contains("POST /v3/pipeline 401"))
     }
 
+    @Test("limits given on the command line reach the server")
+    func commandLineLimits() async throws {
+        let folder = try Self.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let server = try ServeProcess(arguments: [
+            "--db", folder.appendingPathComponent("limits.db").path, "--port", "0",
+            "--max-value-size", "1000", "--max-request-size", "4000", "--busy-timeout", "0.5",
+        ])
+        let url = try await server.url()
+        let (status, data) = try await Self.post(url, body: try HranaJSON.encode(PipelineRequest(baton: nil, requests: [
+            Self.execute("SELECT length(randomblob(999))"), Self.execute("SELECT randomblob(1001)"), .close,
+        ])))
+        #expect(status == 200)
+        let results = try HranaJSON.decode(PipelineResponse.self, from: data).results
+        #expect(results.first?.okStmt?.rows == [[.integer(999)]])
+        #expect(results.dropFirst().first?.failure?.code == "SQLITE_TOOBIG")
+        let tooLarge = try await Self.post(url, body: Data(repeating: UInt8(ascii: " "), count: 4001))
+        #expect(tooLarge.status == 413)
+        let invalid = try ServeProcess(arguments: ["--busy-timeout", "0"])
+        #expect(try await invalid.waitForExit(timeout: .seconds(30)) != 0)
+        #expect(invalid.errorOutput.contains("Timeouts must be positive"))
+        server.process.terminate()
+        #expect(try await server.waitForExit(timeout: .seconds(30)) == 0)
+    }
+
     // MARK: Helpers
 
     static func temporaryFolder() throws -> URL {
