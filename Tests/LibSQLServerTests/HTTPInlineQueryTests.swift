@@ -57,8 +57,9 @@ struct InlineQueryTests {
             let inside = try await harness.pipeline([stmt("SELECT count(*) FROM t")], baton: baton)
             #expect(inside.results.first?.okStmt?.rows == [[.integer(1)]])
             #expect(try await harness.query("SELECT count(*) FROM t").rows == [[.integer(0)]])
+            let insideBaton = try #require(inside.baton)
             let committed = try await harness.pipeline(
-                [stmt("COMMIT"), stmt("SELECT count(*) FROM t"), .close], baton: try #require(inside.baton))
+                [stmt("COMMIT"), stmt("SELECT count(*) FROM t"), .close], baton: insideBaton)
             #expect(committed.results.last == .ok(.close))
             #expect(committed.results[1].okStmt?.rows == [[.integer(1)]])
             #expect(try await harness.query("SELECT count(*) FROM t").rows == [[.integer(1)]])
@@ -72,8 +73,8 @@ struct InlineQueryTests {
                 .storeSQL(id: 1, sql: "SELECT ? * 2"), .execute(Stmt(sqlID: 1, args: [.integer(21)])),
             ])
             #expect(first.results[1].okStmt?.rows == [[.integer(42)]])
-            let unknown = try await harness.rawPipeline(
-                [.execute(Stmt(sqlID: 2))], baton: try #require(first.baton))
+            let firstBaton = try #require(first.baton)
+            let unknown = try await harness.rawPipeline([.execute(Stmt(sqlID: 2))], baton: firstBaton)
             #expect(unknown.status == 400)
             #expect(unknown.text == "SQL text with id 2 was not found")
         }
