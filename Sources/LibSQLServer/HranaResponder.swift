@@ -159,9 +159,6 @@ struct HranaResponder: HTTPResponder {
         let finished: (StreamSession, PipelineRunner.Outcome)
         if let candidate, partial.completed == requests.count || partial.failure != nil {
             finished = (candidate, partial)
-            if partial.failure != nil || (partial.recyclable && core.sessionPool.put(candidate) != nil) {
-                await core.executor.runDetached { candidate.close() }
-            }
         } else {
             switch await finishOnWorker(
                 requests, session: candidate, version: version, outcome: partial, mayRecycle: mayRecycle)
@@ -173,6 +170,9 @@ struct HranaResponder: HTTPResponder {
             }
         }
         let (session, outcome) = finished
+        // Close the session the pipeline failed on, or a recyclable one that the full pool turned away.
+        let unwanted = outcome.failure != nil ? session : outcome.recyclable ? core.sessionPool.put(session) : nil
+        if let unwanted { await core.executor.runDetached { unwanted.close() } }
         if let failure = outcome.failure {
             if let lease { core.registry.remove(lease) }
             return HTTPResponses.text(.badRequest, failure.message)
@@ -216,11 +216,6 @@ struct HranaResponder: HTTPResponder {
                 }
                 var outcome = outcome
                 PipelineRunner.run(requests, on: chosen, version: version, outcome: &outcome, mayRecycle: mayRecycle)
-                if outcome.failure != nil {
-                    chosen.close()
-                } else if outcome.recyclable {
-                    pool.put(chosen)?.close()
-                }
                 return .success((chosen, outcome))
             }
         } catch {

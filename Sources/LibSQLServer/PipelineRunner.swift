@@ -32,51 +32,60 @@ enum PipelineRunner {
     ) {
         outcome.results.reserveCapacity(requests.count)
         while outcome.completed < requests.count && outcome.failure == nil {
-            let request = requests[outcome.completed]
-            guard let result = step(
-                request, on: session, version: version, outcome: &outcome, mayRecycle: mayRecycle,
-                inlineLimit: inlineLimit)
-            else { return }
-            outcome.completed += 1
-            if let result { outcome.results.append(result) }
+            switch step(
+                requests[outcome.completed], on: session, version: version, outcome: &outcome,
+                mayRecycle: mayRecycle, inlineLimit: inlineLimit)
+            {
+            case .ran(let result):
+                outcome.results.append(result)
+                outcome.completed += 1
+            case .failed, .leftForWorker:
+                return
+            }
         }
     }
 
-    /// Runs one request: `.some(result)` when it ran (`.some(nil)` when it failed the whole pipeline),
-    /// `nil` when an inline run must leave it to a worker thread.
+    private enum Step {
+        case ran(StreamResult)
+        /// The request failed the whole pipeline (``Outcome/failure``).
+        case failed
+        /// An inline run must leave the request to a worker thread.
+        case leftForWorker
+    }
+
     private static func step(
         _ request: StreamRequest, on session: StreamSession, version: ProtocolVersion, outcome: inout Outcome,
         mayRecycle: Bool, inlineLimit: Duration?
-    ) -> StreamResult?? {
+    ) -> Step {
         switch request {
         case .close:
             if !outcome.closed {
                 if mayRecycle && outcome.storedSQL.isEmpty && session.isAutocommit {
                     outcome.recyclable = true
                 } else if inlineLimit != nil {
-                    return nil
+                    return .leftForWorker
                 } else {
                     session.close()
                 }
             }
             outcome.closed = true
-            return .ok(.close)
+            return .ran(.ok(.close))
         case .storeSQL where outcome.closed:
-            return .ok(.storeSQL)
+            return .ran(.ok(.storeSQL))
         case .closeSQL where outcome.closed:
-            return .ok(.closeSQL)
+            return .ran(.ok(.closeSQL))
         default:
             break
         }
         if outcome.closed {
             outcome.failure = .closedStream
-            return .some(nil)
+            return .failed
         }
         do {
             let result: StreamResult
             if let inlineLimit {
                 guard let inline = try session.handleInline(request, version: version, limit: inlineLimit) else {
-                    return nil
+                    return .leftForWorker
                 }
                 result = inline
             } else {
@@ -89,10 +98,10 @@ enum PipelineRunner {
                 default: break
                 }
             }
-            return result
+            return .ran(result)
         } catch {
             outcome.failure = error
-            return .some(nil)
+            return .failed
         }
     }
 }
