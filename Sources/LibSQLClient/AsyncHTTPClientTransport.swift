@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import Hrana
 import NIOCore
 import NIOHTTP1
 

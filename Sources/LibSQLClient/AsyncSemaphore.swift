@@ -1,3 +1,4 @@
+import Hrana
 import Synchronization
 
 /// A counting semaphore for tasks: ``wait()`` suspends instead of blocking a thread.

@@ -1,10 +1,11 @@
 import Foundation
+import Hrana
 
 /// What a client does, implemented once over HTTP (``RemoteBackend``) and once on a local file (``LocalBackend``).
 protocol Backend: Sendable {
     func execute(_ statement: Statement) async throws -> ResultSet
     /// Runs statements atomically; `disablingForeignKeys` wraps the batch in `PRAGMA foreign_keys` off/on on the
-    /// same connection (``LibSQLClient/migrate(_:)``).
+    /// same connection (``Database/migrate(_:)``).
     func batch(_ statements: [Statement], mode: TransactionMode, disablingForeignKeys: Bool) async throws -> [ResultSet]
     func executeMultiple(_ sql: String) async throws
     func beginTransaction(_ mode: TransactionMode) async throws -> any TransactionBackend

@@ -1,6 +1,7 @@
 import Foundation
+import Hrana
 
-extension LibSQLClient.Configuration: CustomStringConvertible, CustomDebugStringConvertible {
+extension Database.Configuration: CustomStringConvertible, CustomDebugStringConvertible {
     /// The configuration with secrets redacted: the auth token, and any `authToken` query parameter of the URL.
     public var description: String {
         var parts = ["url: \(Self.redacting(url))"]

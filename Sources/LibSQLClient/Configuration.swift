@@ -1,7 +1,8 @@
 import Foundation
+import Hrana
 import Logging
 
-extension LibSQLClient {
+extension Database {
     /// Everything a client needs to connect: where, as whom, and how hard to push.
     public struct Configuration: Sendable {
         /// The database URL: `libsql://host` (HTTPS), `https://`, `http://`, `file:path` or `file::memory:`.

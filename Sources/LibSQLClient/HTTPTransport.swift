@@ -1,4 +1,5 @@
 import Foundation
+import Hrana
 
 /// An HTTP request as the client hands it to an ``HTTPTransport``.
 public struct HTTPRequest: Sendable, Hashable {
@@ -45,7 +46,7 @@ public struct HTTPResponse: Sendable {
 public protocol HTTPTransport: Sendable {
     /// Sends one request. Throws for network failures only; HTTP error statuses are returned.
     func send(_ request: HTTPRequest, body: Data?) async throws -> HTTPResponse
-    /// Releases the transport's resources; called by ``LibSQLClient/close()`` on transports the client created.
+    /// Releases the transport's resources; called by ``Database/close()`` on transports the client created.
     func shutdown() async throws
 }
 

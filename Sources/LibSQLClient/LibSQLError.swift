@@ -1,6 +1,7 @@
 import Foundation
+import Hrana
 
-/// The one error type of ``LibSQLClient``: what failed, with the server's code, where, and the SQL involved.
+/// The one error type of the client: what failed, with the server's code, where, and the SQL involved.
 ///
 /// ```swift
 /// catch let error as LibSQLError where error.constraint == .unique { ... }

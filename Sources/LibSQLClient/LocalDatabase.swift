@@ -1,4 +1,5 @@
 import Foundation
+import Hrana
 import Logging
 import SQLiteCore
 

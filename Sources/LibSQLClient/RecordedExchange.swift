@@ -1,4 +1,5 @@
 import Foundation
+import Hrana
 
 /// One recorded HTTP exchange in the fixture format of `Tests/Fixtures/README.md` §1.
 public struct RecordedExchange: Sendable {

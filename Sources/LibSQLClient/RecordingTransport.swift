@@ -1,4 +1,5 @@
 import Foundation
+import Hrana
 import Synchronization
 
 /// Wraps a transport and writes every exchange as a fixture file `NNN-name.json` into a folder, in the format

@@ -1,4 +1,5 @@
 import Foundation
+import Hrana
 import Logging
 import Synchronization
 
@@ -20,7 +21,7 @@ final class RemoteConnector: Sendable {
     /// The largest non-streamed response accepted.
     static let maxResponseSize = 256 << 20
 
-    init(baseURL: URL, authToken: String?, configuration: LibSQLClient.Configuration) {
+    init(baseURL: URL, authToken: String?, configuration: Database.Configuration) {
         self.baseURL = baseURL
         if let transport = configuration.transport {
             self.transport = transport

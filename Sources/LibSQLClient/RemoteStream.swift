@@ -1,4 +1,5 @@
 import Foundation
+import Hrana
 import Logging
 
 /// One Hrana stream over HTTP: its baton and URL, the pipelining queue and the stored-SQL cache.

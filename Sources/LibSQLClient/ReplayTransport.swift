@@ -1,4 +1,5 @@
 import Foundation
+import Hrana
 import Synchronization
 
 /// Serves recorded exchanges back instead of talking to a server.

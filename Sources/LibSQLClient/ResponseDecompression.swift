@@ -1,4 +1,5 @@
 import Foundation
+import Hrana
 import Gzip
 
 /// Undoes `Content-Encoding: gzip` on a response, streaming when the body streams.

@@ -1,4 +1,5 @@
 import Foundation
+import Hrana
 
 /// The result of one statement: columns, rows, and the write counters.
 public struct ResultSet: Sendable, Hashable {

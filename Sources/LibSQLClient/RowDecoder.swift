@@ -1,4 +1,5 @@
 import Foundation
+import Hrana
 
 /// Decodes a `Decodable` type from one row: coding keys are column names, nested types are not supported
 /// except `Data`, `Date`, `UUID` and types that are `SQLValueDecodable`; JSON text decodes into nested `Decodable`

@@ -1,3 +1,4 @@
+import Hrana
 /// The stored-SQL table of one stream: SQL seen twice is stored with `store_sql` and then run by id.
 ///
 /// At most ``capacity`` texts are stored (least recently used goes first, with `close_sql`); texts of

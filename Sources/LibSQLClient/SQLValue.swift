@@ -1,10 +1,10 @@
 import Foundation
-@_exported import Hrana
+import Hrana
 
 /// A Swift type that can be bound as a SQL argument.
 ///
 /// `Int`, `Int64`, `Int32`, `Double`, `Float`, `String`, `Bool`, `Data`, `[UInt8]`, `Date`, `UUID`, optionals of
-/// those and ``Hrana/Value`` conform. A `nil` optional binds as SQL `NULL`; in an argument array write `Value.null`.
+/// those and ``SQLValue`` conform. A `nil` optional binds as SQL `NULL`; in an argument array write `SQLValue.null`.
 public protocol SQLValueConvertible: Sendable {
     /// The value as it is sent to the database.
     var sqlValue: Value { get }

@@ -1,4 +1,5 @@
 import Foundation
+import Hrana
 
 /// One SQL statement and its arguments.
 ///

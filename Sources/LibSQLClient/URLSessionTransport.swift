@@ -1,11 +1,12 @@
 import Foundation
+import Hrana
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
 
 /// A transport on Foundation's `URLSession`, for apps that do not want SwiftNIO.
 ///
-/// Bodies are read whole (Linux's `URLSession` has no streaming body API), so ``LibSQLClient/query(_:)``
+/// Bodies are read whole (Linux's `URLSession` has no streaming body API), so ``Database/query(_:)``
 /// does not stream with bounded memory on this transport. Use one transport per process.
 public final class URLSessionTransport: HTTPTransport {
     private let session: URLSession

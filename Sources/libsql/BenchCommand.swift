@@ -27,7 +27,7 @@ struct BenchCommand: AsyncParsableCommand {
 
     func run() async throws {
         if let local {
-            let client = try LibSQLClient(url: "file:" + local)
+            let client = try Database(url: "file:" + local)
             print("# libsql bench: local file \(local), \(iterations) iterations\n")
             try await runAll(client: client, counter: nil, raw: nil)
             await client.close()
@@ -49,7 +49,7 @@ struct BenchCommand: AsyncParsableCommand {
     private func runRemote(url: String, token: String?, label: String) async throws {
         let transport = AsyncHTTPClientTransport()
         let counter = CountingTransport(base: transport)
-        let client = try LibSQLClient(configuration: .init(url: url, authToken: token, transport: counter))
+        let client = try Database(configuration: .init(url: url, authToken: token, transport: counter))
         print("# libsql bench: \(label), \(iterations) iterations\n")
         try await runAll(client: client, counter: counter, raw: transport)
         await client.close()
@@ -61,7 +61,7 @@ struct BenchCommand: AsyncParsableCommand {
 
     private struct Operation {
         var name: String
-        var run: (LibSQLClient, Int) async throws -> Void
+        var run: (Database, Int) async throws -> Void
     }
 
     private func operations(insertedIDs: IDStack) -> [Operation] {
@@ -94,7 +94,7 @@ struct BenchCommand: AsyncParsableCommand {
         ]
     }
 
-    private func runAll(client: LibSQLClient, counter: CountingTransport?, raw: AsyncHTTPClientTransport?) async throws {
+    private func runAll(client: Database, counter: CountingTransport?, raw: AsyncHTTPClientTransport?) async throws {
         try await client.executeMultiple("DROP TABLE IF EXISTS bench; CREATE TABLE bench (id INTEGER PRIMARY KEY, name TEXT, value INT);")
         try await client.batch((1...100).map { "INSERT INTO bench (name, value) VALUES (\("seed \($0)"), \($0 % 100))" }, mode: .write)
         let insertedIDs = IDStack()
@@ -159,7 +159,7 @@ struct BenchCommand: AsyncParsableCommand {
         return Stats(latencies)
     }
 
-    private func streamQuery(_ client: LibSQLClient) async throws {
+    private func streamQuery(_ client: Database) async throws {
         let before = Self.memory("VmHWM")
         let current = Self.memory("VmRSS")
         let clock = ContinuousClock()

@@ -21,7 +21,7 @@ struct CompressionBench {
         for compression in [false, true] {
             let transport = AsyncHTTPClientTransport()
             let counter = WireBytesTransport(base: transport)
-            let client = try LibSQLClient(
+            let client = try Database(
                 configuration: .init(url: url, authToken: token, compression: compression, transport: counter))
             for _ in 0..<3 { try await client.execute(Self.query) }
             counter.reset()

@@ -20,7 +20,7 @@ struct DemoCommand: AsyncParsableCommand {
 
     func run() async throws {
         if let url {
-            let client = try LibSQLClient(url: url, authToken: token ?? ProcessInfo.processInfo.environment["TURSO_AUTH_TOKEN"])
+            let client = try Database(url: url, authToken: token ?? ProcessInfo.processInfo.environment["TURSO_AUTH_TOKEN"])
             try await Self.tour(client, describing: url)
             return
         }
@@ -29,13 +29,13 @@ struct DemoCommand: AsyncParsableCommand {
         defer { try? FileManager.default.removeItem(at: folder) }
         let configuration = ServerConfiguration(databasePath: folder.appendingPathComponent("demo.db").path, port: 0)
         try await HranaServer.withRunning(configuration) { server in
-            let client = try LibSQLClient(url: server.url.absoluteString)
+            let client = try Database(url: server.url.absoluteString)
             try await Self.tour(client, describing: "embedded server at \(server.url.absoluteString)")
             print("HTTP requests served: \(server.requestCount())")
         }
     }
 
-    static func tour(_ db: LibSQLClient, describing target: String) async throws {
+    static func tour(_ db: Database, describing target: String) async throws {
         defer { Task { await db.close() } }
         print("Connected to \(target)")
         try await db.execute("DROP TABLE IF EXISTS users")

@@ -18,7 +18,7 @@ struct ExecuteTests {
             let blob = Data([0, 1, 0xFE, 0xFF])
             let rs = try await db.execute(
                 "SELECT ? AS i, ? AS big, ? AS f, ? AS t, ? AS b, ? AS n, ? AS yes, ? AS bytes",
-                [42, Int64.min, 1.5, "héllo", blob, Value.null, true, [UInt8]([7, 8])])
+                [42, Int64.min, 1.5, "héllo", blob, SQLValue.null, true, [UInt8]([7, 8])])
             #expect(rs.columns == ["i", "big", "f", "t", "b", "n", "yes", "bytes"])
             let row = try #require(rs.rows.first)
             #expect(row[0] == .integer(42))
@@ -43,7 +43,7 @@ struct ExecuteTests {
                 "CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, email TEXT, score REAL, active INT)")
             let insert = try await db.execute(
                 "INSERT INTO users (name, email, score, active) VALUES (?, ?, ?, ?), (?, ?, ?, ?)",
-                ["ann", "ann@example.com", 1.5, true, "bob", Value.null, 2, false])
+                ["ann", "ann@example.com", 1.5, true, "bob", SQLValue.null, 2, false])
             #expect(insert.rowsAffected == 2)
             #expect(insert.lastInsertRowID == 2)
             let name = "ann"

@@ -10,14 +10,14 @@ struct FailureTests {
     @Test("a wrong or missing token fails with 401 and the token never appears in the error")
     func unauthorized() async throws {
         try await withServer(configure: { $0.authToken = "right-token" }) { server in
-            let wrong = try LibSQLClient(url: server.url.absoluteString, authToken: "secret-wrong-token")
+            let wrong = try Database(url: server.url.absoluteString, authToken: "secret-wrong-token")
             let error = await expectLibSQLError { try await wrong.execute("SELECT 1") }
             #expect(error?.httpStatus == 401)
             #expect(error?.code == .unauthorized || error?.code.isAuth == true)
             #expect(!(error.map { "\($0)" } ?? "").contains("secret-wrong-token"))
             await wrong.close()
 
-            let right = try LibSQLClient(url: server.url.absoluteString + "?authToken=right-token")
+            let right = try Database(url: server.url.absoluteString + "?authToken=right-token")
             #expect(try await right.execute("SELECT 1").rows.count == 1)
             await right.close()
         }
@@ -31,7 +31,7 @@ struct FailureTests {
                                        body: "<html><body><h1>502 Bad Gateway</h1><p>nginx</p></body></html>"))
         }
         defer { server.stop() }
-        let db = try LibSQLClient(url: server.url)
+        let db = try Database(url: server.url)
         let error = await expectLibSQLError { try await db.execute("SELECT 1") }
         #expect(error?.code == .serverError)
         #expect(error?.httpStatus == 502)
@@ -48,7 +48,7 @@ struct FailureTests {
                                        body: #"{"baton":null,"base_url":null,"results":[{"type":"ok","#, declaredLength: 500))
         }
         defer { server.stop() }
-        let db = try LibSQLClient(url: server.url)
+        let db = try Database(url: server.url)
         let error = await expectLibSQLError { try await db.execute("INSERT INTO t VALUES (1)") }
         #expect(error?.code == .connectionError || error?.code == .hranaProtocolError)
         await db.close()
@@ -64,7 +64,7 @@ struct FailureTests {
                 body: #"{"baton":null,"base_url":null,"results":[{"type":"ok","response":{"type":"execute","result":{"cols":[{"name":"x","decltype":null}],"rows":[[{"type":"integer","value":"7"}]],"affected_row_count":0,"last_insert_rowid":null}}},{"type":"ok","response":{"type":"close"}}]}"#))
         }
         defer { server.stop() }
-        let db = try LibSQLClient(url: server.url)
+        let db = try Database(url: server.url)
         let read = try await db.execute("SELECT 7 AS x")
         #expect(read.rows[0][0] == .integer(7))
         #expect(posts.value == 2)
@@ -80,7 +80,7 @@ struct FailureTests {
     func stoppedServerAndBadURLs() async throws {
         let url = try await withServer { server in server.url.absoluteString }
         let transport = AsyncHTTPClientTransport(connectTimeout: .milliseconds(500))
-        let db = try LibSQLClient(url: url, transport: transport)
+        let db = try Database(url: url, transport: transport)
         let error = await expectLibSQLError { try await db.execute("SELECT 1") }
         #expect(error?.code == .connectionError)
         await db.close()
@@ -90,10 +90,10 @@ struct FailureTests {
             ("ftp://example.com", ErrorCode.urlSchemeNotSupported), ("wss://example.com", .urlSchemeNotSupported),
             ("not a url", .urlInvalid), ("libsql://example.com?foo=1", .urlParamNotSupported),
         ] {
-            #expect { _ = try LibSQLClient(url: text) } throws: { ($0 as? LibSQLError)?.code == code }
+            #expect { _ = try Database(url: text) } throws: { ($0 as? LibSQLError)?.code == code }
         }
-        #expect { _ = try LibSQLClient.fromEnvironment([:]) } throws: { ($0 as? LibSQLError)?.code == .configurationMissing }
-        let fromEnv = try LibSQLClient.fromEnvironment(["TURSO_DATABASE_URL": "libsql://db.example.com?tls=0", "TURSO_AUTH_TOKEN": "t"])
+        #expect { _ = try Database.fromEnvironment([:]) } throws: { ($0 as? LibSQLError)?.code == .configurationMissing }
+        let fromEnv = try Database.fromEnvironment(["TURSO_DATABASE_URL": "libsql://db.example.com?tls=0", "TURSO_AUTH_TOKEN": "t"])
         #expect(fromEnv.isRemote)
         await fromEnv.close()
     }
@@ -128,7 +128,7 @@ struct SecretTests {
     @Test("a configuration never prints its token, from the field or from the URL")
     func configurationRedactsToken() throws {
         let secret = "s3cret-token-value"
-        let configuration = LibSQLClient.Configuration(
+        let configuration = Database.Configuration(
             url: "libsql://db.example.com?authToken=\(secret)&tls=1", authToken: secret)
         for text in [configuration.description, configuration.debugDescription, "\(configuration)", String(reflecting: configuration)] {
             #expect(!text.contains(secret), "\(text)")

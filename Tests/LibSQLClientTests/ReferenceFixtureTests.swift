@@ -11,14 +11,14 @@ struct ReferenceFixtureTests {
         try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any] ?? [:]
     }
 
-    static func value(_ json: Any) throws -> Value {
-        try JSONDecoder().decode(Value.self, from: JSONSerialization.data(withJSONObject: json))
+    static func value(_ json: Any) throws -> SQLValue {
+        try JSONDecoder().decode(SQLValue.self, from: JSONSerialization.data(withJSONObject: json))
     }
 
     static func statement(_ stmt: [String: Any]) throws -> Statement {
         let sql = stmt["sql"] as? String ?? ""
         if let named = stmt["named_args"] as? [[String: Any]], !named.isEmpty {
-            var arguments: [String: Value] = [:]
+            var arguments: [String: SQLValue] = [:]
             for arg in named { arguments[arg["name"] as? String ?? ""] = try value(arg["value"] as Any) }
             return Statement(sql: sql, arguments: .named(arguments))
         }
@@ -40,7 +40,7 @@ struct ReferenceFixtureTests {
                   let results = response["results"] as? [[String: Any]]
             else { continue }
             let replay = ReplayTransport(exchanges: [try RecordedExchange(contentsOf: file)], mode: .matching)
-            let db = try LibSQLClient(configuration: .init(
+            let db = try Database(configuration: .init(
                 url: "http://127.0.0.1:9", transport: replay, protocolVersion: version == "v3" ? .v3 : .v2))
             let statement = try Self.statement(stmt)
             if results[0]["type"] as? String == "ok" {
@@ -76,7 +76,7 @@ struct ReferenceFixtureTests {
             let steps = try #require((requests[0]["batch"] as? [String: Any])?["steps"] as? [[String: Any]])
             let statements = try steps.dropFirst().dropLast(2).map { try Self.statement($0["stmt"] as? [String: Any] ?? [:]) }
             let replay = ReplayTransport(exchanges: [try RecordedExchange(contentsOf: file)], mode: .matching)
-            let db = try LibSQLClient(configuration: .init(url: "http://127.0.0.1:9", transport: replay, protocolVersion: version))
+            let db = try Database(configuration: .init(url: "http://127.0.0.1:9", transport: replay, protocolVersion: version))
             let result = (((fixture["response_body"] as? [String: Any])?["results"] as? [[String: Any]])?.first?["response"]
                 as? [String: Any])?["result"] as? [String: Any]
             let errors = result?["step_errors"] as? [Any] ?? []

@@ -29,7 +29,7 @@ struct StreamFeatureTests {
     func storedSQL() async throws {
         try await withServer { server in
             let capture = CapturingTransport(base: AsyncHTTPClientTransport())
-            let db = try LibSQLClient(url: server.url.absoluteString, transport: capture)
+            let db = try Database(url: server.url.absoluteString, transport: capture)
             try await db.execute("CREATE TABLE t (x INT)")
             try await db.transaction { tx in
                 for value in 0..<5 { try await tx.execute("INSERT INTO t VALUES (?)", [value]) }
@@ -48,7 +48,7 @@ struct StreamFeatureTests {
     func concurrencyLimit() async throws {
         try await withServer { server in
             let capture = CapturingTransport(base: AsyncHTTPClientTransport())
-            let db = try LibSQLClient(configuration: .init(url: server.url.absoluteString, concurrency: 2, transport: capture))
+            let db = try Database(configuration: .init(url: server.url.absoluteString, concurrency: 2, transport: capture))
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for value in 0..<24 {
                     group.addTask { _ = try await db.execute("SELECT \(value) + 1") }
@@ -82,7 +82,7 @@ struct BaseURLTests {
                 responseBody: Data(#"{"baton":null,"base_url":null,"results":[{"type":"ok","response":{"type":"execute","result":\#(Self.empty)}},{"type":"ok","response":{"type":"close"}}]}"#.utf8)),
         ]
         let replay = ReplayTransport(exchanges: exchanges, mode: .matching)
-        let db = try LibSQLClient(configuration: .init(url: "http://127.0.0.1:9/", transport: replay, protocolVersion: .v3))
+        let db = try Database(configuration: .init(url: "http://127.0.0.1:9/", transport: replay, protocolVersion: .v3))
         try await db.transaction { tx in try await tx.execute("INSERT INTO t VALUES (1)") }
         #expect(replay.remaining == 0)
         await db.close()

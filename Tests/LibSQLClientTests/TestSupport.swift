@@ -44,13 +44,13 @@ var isRecording: Bool { ProcessInfo.processInfo.environment["LIBSQL_RECORD_FIXTU
 /// `LIBSQL_RECORD_FIXTURES=1`); `.replay` serves those recorded files with no server; `.local` uses a file.
 func withClient(
     _ backend: TestBackend, scenario: String,
-    configure: (inout LibSQLClient.Configuration) -> Void = { _ in },
-    _ body: (LibSQLClient) async throws -> Void
+    configure: (inout Database.Configuration) -> Void = { _ in },
+    _ body: (Database) async throws -> Void
 ) async throws {
     switch backend {
     case .remote:
         try await withServer { server in
-            var configuration = LibSQLClient.Configuration(url: server.url.absoluteString)
+            var configuration = Database.Configuration(url: server.url.absoluteString)
             configure(&configuration)
             var recorder: RecordingTransport?
             if isRecording {
@@ -59,7 +59,7 @@ func withClient(
                     scenario: scenario)
                 configuration.transport = recorder
             }
-            let client = try LibSQLClient(configuration: configuration)
+            let client = try Database(configuration: configuration)
             do {
                 try await body(client)
             } catch {
@@ -75,17 +75,17 @@ func withClient(
         guard !isRecording else { return }
         let folder = Fixtures.recorded.appendingPathComponent(scenario)
         let replay = try ReplayTransport(directory: folder)
-        var configuration = LibSQLClient.Configuration(url: "http://127.0.0.1:9/")
+        var configuration = Database.Configuration(url: "http://127.0.0.1:9/")
         configure(&configuration)
         configuration.transport = replay
-        let client = try LibSQLClient(configuration: configuration)
+        let client = try Database(configuration: configuration)
         try await body(client)
         await client.close()
     case .local:
         try await withTemporaryDirectory { directory in
-            var configuration = LibSQLClient.Configuration(url: "file:" + directory.appendingPathComponent("local.db").path)
+            var configuration = Database.Configuration(url: "file:" + directory.appendingPathComponent("local.db").path)
             configure(&configuration)
-            let client = try LibSQLClient(configuration: configuration)
+            let client = try Database(configuration: configuration)
             try await body(client)
             await client.close()
         }

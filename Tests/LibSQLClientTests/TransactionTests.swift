@@ -101,7 +101,7 @@ struct TransactionTests {
     @Test("statements issued concurrently in a transaction are pipelined, in order")
     func pipelining() async throws {
         try await withServer { server in
-            let db = try LibSQLClient(url: server.url.absoluteString)
+            let db = try Database(url: server.url.absoluteString)
             defer { Task { await db.close() } }
             try await db.execute("CREATE TABLE t (x INT)")
             let before = server.requestCount()
@@ -123,7 +123,7 @@ struct TransactionTests {
     @Test("an idle transaction whose stream expired fails clearly; autocommit calls never see the expiry")
     func streamExpiry() async throws {
         try await withServer(configure: { $0.streamIdleTimeout = .seconds(1) }) { server in
-            let db = try LibSQLClient(url: server.url.absoluteString)
+            let db = try Database(url: server.url.absoluteString)
             defer { Task { await db.close() } }
             try await db.execute("CREATE TABLE t (x INT)")
             try await Task.sleep(for: .seconds(2))
@@ -147,7 +147,7 @@ struct TransactionTests {
     @Test("HTTP requests per operation: execute 1, batch 1, transaction of N statements N + 1, or N with executeAndCommit")
     func requestCounts() async throws {
         try await withServer { server in
-            let db = try LibSQLClient(url: server.url.absoluteString)
+            let db = try Database(url: server.url.absoluteString)
             defer { Task { await db.close() } }
             try await db.execute("CREATE TABLE t (x INT)")
 

@@ -8,7 +8,7 @@ struct TransportTests {
     func urlSession() async throws {
         try await withServer { server in
             let transport = URLSessionTransport()
-            let db = try LibSQLClient(url: server.url.absoluteString, transport: transport)
+            let db = try Database(url: server.url.absoluteString, transport: transport)
             try await db.execute("CREATE TABLE t (x INT)")
             try await db.batch(["INSERT INTO t VALUES (1)", "INSERT INTO t VALUES (2)"], mode: .write)
             try await db.transaction { tx in try await tx.execute("INSERT INTO t VALUES (3)") }
@@ -24,7 +24,7 @@ struct TransportTests {
     func compression() async throws {
         try await withServer { server in
             let recorder = GzipProbe(base: AsyncHTTPClientTransport())
-            let db = try LibSQLClient(url: server.url.absoluteString, transport: recorder)
+            let db = try Database(url: server.url.absoluteString, transport: recorder)
             let rs = try await db.execute("""
                 WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < 3000) SELECT i, 'some text' FROM c
                 """)

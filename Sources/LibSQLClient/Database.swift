@@ -1,20 +1,21 @@
 import Foundation
+import Hrana
 import Logging
 
-/// An async client for libSQL: Turso, sqld, `libsql serve`, or a local SQLite file, through one API.
+/// A libSQL database: Turso, sqld, `libsql serve`, or a local SQLite file, behind one async API.
 ///
 /// ```swift
-/// let db = try LibSQLClient(url: "libsql://my-db.turso.io", authToken: token)
+/// let db = try Database(url: "libsql://my-db.turso.io", authToken: token)
 /// let rs = try await db.execute("SELECT id, name FROM users WHERE id = \(42)")
 /// try await db.transaction(.write) { tx in
 ///     try await tx.execute("INSERT INTO users (name) VALUES (\("c"))")
 /// }
 /// await db.close()
 /// ```
-/// A client is `Sendable`: share one per process and use it from many tasks at once. Remote calls are bounded
+/// A `Database` is `Sendable`: share one per process and use it from many tasks at once. Remote calls are bounded
 /// by ``Configuration/concurrency``; every autocommit call is one HTTP request that opens and closes its
 /// own stream.
-public final class LibSQLClient: Sendable {
+public final class Database: DatabaseConnection {
     /// The configuration the client was created with.
     public let configuration: Configuration
     let backend: any Backend
@@ -48,12 +49,12 @@ public final class LibSQLClient: Sendable {
     public static func fromEnvironment(
         _ environment: [String: String] = ProcessInfo.processInfo.environment,
         logger: Logger = Logger(label: "LibSQLClient", factory: { _ in SwiftLogNoOpLogHandler() })
-    ) throws -> LibSQLClient {
+    ) throws -> Database {
         guard let url = environment["TURSO_DATABASE_URL"], !url.isEmpty else {
             throw LibSQLError(code: .configurationMissing, message: "TURSO_DATABASE_URL is not set")
         }
         let token = environment["TURSO_AUTH_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
-        return try LibSQLClient(configuration: Configuration(url: url, authToken: token, logger: logger))
+        return try Database(configuration: Configuration(url: url, authToken: token, logger: logger))
     }
 
     // MARK: Statements
@@ -64,22 +65,12 @@ public final class LibSQLClient: Sendable {
         try await backend.execute(statement)
     }
 
-    /// Runs one statement with positional arguments.
-    @discardableResult
-    public func execute(_ sql: Statement, _ arguments: [any SQLValueConvertible]) async throws -> ResultSet {
-        try await backend.execute(sql.appending(arguments))
-    }
 
-    /// Runs one statement with named arguments (`:name`, `@name`, `$name`).
-    @discardableResult
-    public func execute(_ sql: Statement, named arguments: [String: any SQLValueConvertible]) async throws -> ResultSet {
-        try await backend.execute(sql.naming(arguments))
-    }
 
     /// Runs statements atomically in one round trip; the first failure rolls everything back and is thrown with
     /// its ``LibSQLError/statementIndex``.
     @discardableResult
-    public func batch(_ statements: [Statement], mode: TransactionMode = .deferred) async throws -> [ResultSet] {
+    public func batch(_ statements: [Statement], mode: TransactionMode) async throws -> [ResultSet] {
         guard !statements.isEmpty else { return [] }
         return try await backend.batch(statements, mode: mode, disablingForeignKeys: false)
     }
@@ -92,7 +83,7 @@ public final class LibSQLClient: Sendable {
     /// N when the last one is sent with ``Transaction/executeAndCommit(_:)``.
     @discardableResult
     public func transaction<T>(
-        _ mode: TransactionMode = .write, _ body: (Transaction) async throws -> T
+        _ mode: TransactionMode, _ body: (Transaction) async throws -> T
     ) async throws -> T {
         let backend = try await self.backend.beginTransaction(mode)
         let transaction = Transaction(backend: backend)
@@ -133,80 +124,9 @@ public final class LibSQLClient: Sendable {
         return RowSequence { try await backend.query(statement) }
     }
 
-    /// Streams the rows of a query with positional arguments.
-    public func query(_ sql: Statement, _ arguments: [any SQLValueConvertible]) -> RowSequence {
-        query(sql.appending(arguments))
-    }
 
     /// Releases the client's connections; later calls may fail.
     public func close() async {
         await backend.close()
     }
-}
-
-/// An interactive transaction, valid inside ``LibSQLClient/transaction(_:_:)``'s closure.
-public struct Transaction: Sendable {
-    let backend: any TransactionBackend
-
-    /// Runs a statement in the transaction. A failure leaves the transaction open: throw to roll back.
-    @discardableResult
-    public func execute(_ statement: Statement) async throws -> ResultSet {
-        try await backend.execute(statement)
-    }
-
-    /// Runs a statement with positional arguments.
-    @discardableResult
-    public func execute(_ sql: Statement, _ arguments: [any SQLValueConvertible]) async throws -> ResultSet {
-        try await backend.execute(sql.appending(arguments))
-    }
-
-    /// Runs a statement with named arguments.
-    @discardableResult
-    public func execute(_ sql: Statement, named arguments: [String: any SQLValueConvertible]) async throws -> ResultSet {
-        try await backend.execute(sql.naming(arguments))
-    }
-
-    /// Runs the transaction's last statement and commits it in the same round trip, so a remote transaction of N
-    /// statements costs N HTTP requests instead of N + 1. The transaction is over afterwards: later statements
-    /// fail with `TRANSACTION_CLOSED`, and returning from the closure commits nothing more. If the statement or
-    /// `COMMIT` fails, everything is rolled back and the error is thrown.
-    @discardableResult
-    public func executeAndCommit(_ statement: Statement) async throws -> ResultSet {
-        try await backend.executeAndCommit(statement)
-    }
-
-    /// Runs statements in one round trip inside the transaction; a failure does not roll back.
-    @discardableResult
-    public func batch(_ statements: [Statement]) async throws -> [ResultSet] {
-        try await backend.batch(statements)
-    }
-
-    /// Runs a script inside the transaction.
-    public func executeMultiple(_ sql: String) async throws {
-        try await backend.executeMultiple(sql)
-    }
-}
-
-/// The rows of ``LibSQLClient/query(_:)``, fetched as you iterate.
-public struct RowSequence: AsyncSequence, Sendable {
-    public typealias Element = Row
-    let open: @Sendable () async throws -> any RowSource
-
-    public struct AsyncIterator: AsyncIteratorProtocol {
-        let open: @Sendable () async throws -> any RowSource
-        var source: (any RowSource)?
-
-        public mutating func next() async throws -> Row? {
-            if source == nil { source = try await open() }
-            do {
-                try Task.checkCancellation()
-                return try await source!.next()
-            } catch {
-                await source?.cancel()
-                throw error
-            }
-        }
-    }
-
-    public func makeAsyncIterator() -> AsyncIterator { AsyncIterator(open: open) }
 }
