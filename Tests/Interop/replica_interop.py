@@ -131,6 +131,8 @@ check(conn, "create index, alter table")
 blob = bytes((i * 7) % 256 for i in range(200_000))
 hrana([("INSERT INTO items(name, data) VALUES ('blob', ?)", [blob])])
 check(conn, "200 KB blob over many overflow pages")
+hrana([("INSERT INTO items(name, data) VALUES ('1 MB blob', randomblob(1000000))", [])])
+check(conn, "one transaction of about 250 frames, pulled over several responses")
 before_cut = generation()
 for round in range(6):
     hrana([("INSERT INTO items(name, data) VALUES (?, randomblob(30000))", [f"filler {round}"])])
