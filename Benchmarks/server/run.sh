@@ -6,8 +6,10 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 DURATION="${1:-10s}"
 HERE="Benchmarks/server"
-swift build -c release --product libsql >&2
-BIN="$(swift build -c release --show-bin-path)/libsql"
+# CONFIGURATION=debug reuses a debug build (numbers only comparable within one run).
+CONFIGURATION="${CONFIGURATION:-release}"
+swift build -c "$CONFIGURATION" --product libsql >&2
+BIN="$(swift build -c "$CONFIGURATION" --show-bin-path)/libsql"
 WORK="$(mktemp -d)"
 SERVER_PORT=18080
 CONSTANT_PORT=18081

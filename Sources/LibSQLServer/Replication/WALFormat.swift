@@ -45,25 +45,19 @@ struct WALChecksum: Sendable, Hashable {
     /// Adds `bytes` (a multiple of 8 long) to the sums.
     mutating func add(_ bytes: UnsafeRawBufferPointer) {
         precondition(bytes.count % 8 == 0)
+        guard let base = bytes.baseAddress else { return }
         var a = s0
         var b = s1
         var offset = 0
-        if bigEndianWords {
-            while offset < bytes.count {
-                a = a &+ WALFormat.readUInt32(bytes, at: offset) &+ b
-                b = b &+ WALFormat.readUInt32(bytes, at: offset + 4) &+ a
-                offset += 8
-            }
-        } else {
-            while offset < bytes.count {
-                let x0 = UInt32(bytes[offset]) | UInt32(bytes[offset + 1]) << 8 | UInt32(bytes[offset + 2]) << 16
-                    | UInt32(bytes[offset + 3]) << 24
-                let x1 = UInt32(bytes[offset + 4]) | UInt32(bytes[offset + 5]) << 8
-                    | UInt32(bytes[offset + 6]) << 16 | UInt32(bytes[offset + 7]) << 24
-                a = a &+ x0 &+ b
-                b = b &+ x1 &+ a
-                offset += 8
-            }
+        let bigEndian = bigEndianWords
+        while offset < bytes.count {
+            let raw0 = base.loadUnaligned(fromByteOffset: offset, as: UInt32.self)
+            let raw1 = base.loadUnaligned(fromByteOffset: offset + 4, as: UInt32.self)
+            let x0 = bigEndian ? UInt32(bigEndian: raw0) : UInt32(littleEndian: raw0)
+            let x1 = bigEndian ? UInt32(bigEndian: raw1) : UInt32(littleEndian: raw1)
+            a = a &+ x0 &+ b
+            b = b &+ x1 &+ a
+            offset += 8
         }
         s0 = a
         s1 = b
