@@ -87,14 +87,7 @@ extension WebSocketRequest: JSONWritable {
         case .sequence(let streamID, let sql, let sqlID), .describe(let streamID, let sql, let sqlID):
             writer.key("stream_id")
             writer.number(streamID)
-            if let sql {
-                writer.key("sql")
-                writer.string(sql)
-            }
-            if let sqlID {
-                writer.key("sql_id")
-                writer.number(sqlID)
-            }
+            writer.sqlReference(sql: sql, sqlID: sqlID)
         case .storeSQL(let id, let sql):
             writer.key("sql_id")
             writer.number(id)

@@ -244,32 +244,43 @@ extension WebSocketRequest {
 }
 
 extension WebSocketResponse {
+    /// The oneof field number of the response kind in `ResponseOkMsg`, the same as its request's.
+    var fieldNumber: UInt32 {
+        switch self {
+        case .openStream: 2
+        case .closeStream: 3
+        case .execute: 4
+        case .batch: 5
+        case .openCursor: 6
+        case .closeCursor: 7
+        case .fetchCursor: 8
+        case .sequence: 9
+        case .describe: 10
+        case .storeSQL: 11
+        case .closeSQL: 12
+        case .getAutocommit: 13
+        }
+    }
+
     /// Writes the response's oneof field of `ResponseOkMsg`.
     func encode(to writer: inout ProtobufWriter) {
         switch self {
-        case .openStream: writer.emptyMessageField(2)
-        case .closeStream: writer.emptyMessageField(3)
+        case .openStream, .closeStream, .openCursor, .closeCursor, .sequence, .storeSQL, .closeSQL:
+            writer.emptyMessageField(fieldNumber)
         case .execute(let result): writer.messageField(4) { $0.messageField(1, result) }
         case .batch(let result): writer.messageField(5) { $0.messageField(1, result) }
-        case .openCursor: writer.emptyMessageField(6)
-        case .closeCursor: writer.emptyMessageField(7)
         case .fetchCursor(let entries, let done):
             writer.messageField(8) { response in
                 for entry in entries { response.messageField(1, entry) }
                 if done { response.boolField(2, true) }
             }
-        case .sequence: writer.emptyMessageField(9)
         case .describe(let result): writer.messageField(10) { $0.messageField(1, result) }
-        case .storeSQL: writer.emptyMessageField(11)
-        case .closeSQL: writer.emptyMessageField(12)
         case .getAutocommit(let isAutocommit): writer.messageField(13) { if isAutocommit { $0.boolField(1, true) } }
         }
     }
 
-    private static let emptyResponses: [UInt32: (name: String, response: WebSocketResponse)] = [
-        2: ("open_stream", .openStream), 3: ("close_stream", .closeStream), 6: ("open_cursor", .openCursor),
-        7: ("close_cursor", .closeCursor), 9: ("sequence", .sequence), 11: ("store_sql", .storeSQL),
-        12: ("close_sql", .closeSQL),
+    private static let emptyResponses: [UInt32: WebSocketResponse] = [
+        2: .openStream, 3: .closeStream, 6: .openCursor, 7: .closeCursor, 9: .sequence, 11: .storeSQL, 12: .closeSQL,
     ]
 
     /// Reads field `field` of `ResponseOkMsg` when it is a response kind (2-13); skips it and returns `nil`
@@ -278,8 +289,8 @@ extension WebSocketResponse {
         _ field: ProtobufReader.Field, from reader: inout ProtobufReader
     ) throws(HranaCodingError) -> WebSocketResponse? {
         if let empty = emptyResponses[field.number] {
-            try reader.emptyMessage(field, empty.name)
-            return empty.response
+            try reader.emptyMessage(field, webSocketKindNames[Int(field.number)])
+            return empty
         }
         switch field.number {
         case 4:

@@ -52,22 +52,7 @@ public enum WebSocketRequest: Sendable, Hashable {
     case getAutocommit(streamID: Int32)
 
     /// The wire name of the request kind, also the `type` of its response.
-    public var type: String {
-        switch self {
-        case .openStream: "open_stream"
-        case .closeStream: "close_stream"
-        case .execute: "execute"
-        case .batch: "batch"
-        case .openCursor: "open_cursor"
-        case .closeCursor: "close_cursor"
-        case .fetchCursor: "fetch_cursor"
-        case .sequence: "sequence"
-        case .describe: "describe"
-        case .storeSQL: "store_sql"
-        case .closeSQL: "close_sql"
-        case .getAutocommit: "get_autocommit"
-        }
-    }
+    public var type: String { webSocketKindNames[Int(fieldNumber)] }
 
     /// The first Hrana version with this request kind: 1, 2 or 3, as in the subprotocols `hrana1`-`hrana3`.
     public var minimumVersion: Int {
@@ -107,20 +92,11 @@ public enum WebSocketResponse: Sendable, Hashable {
     case getAutocommit(isAutocommit: Bool)
 
     /// The wire name of the response kind.
-    public var type: String {
-        switch self {
-        case .openStream: "open_stream"
-        case .closeStream: "close_stream"
-        case .execute: "execute"
-        case .batch: "batch"
-        case .openCursor: "open_cursor"
-        case .closeCursor: "close_cursor"
-        case .fetchCursor: "fetch_cursor"
-        case .sequence: "sequence"
-        case .describe: "describe"
-        case .storeSQL: "store_sql"
-        case .closeSQL: "close_sql"
-        case .getAutocommit: "get_autocommit"
-        }
-    }
+    public var type: String { webSocketKindNames[Int(fieldNumber)] }
 }
+
+/// The request and response kinds by their protobuf field number in `RequestMsg` / `ResponseOkMsg` (2-13).
+let webSocketKindNames = [
+    "", "", "open_stream", "close_stream", "execute", "batch", "open_cursor", "close_cursor", "fetch_cursor",
+    "sequence", "describe", "store_sql", "close_sql", "get_autocommit",
+]

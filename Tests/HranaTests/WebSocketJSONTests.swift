@@ -1,6 +1,6 @@
 import Fixtures
 import Foundation
-import Hrana
+@testable import Hrana
 import Testing
 
 /// The WebSocket messages in JSON: the reference server's recorded `hrana3` sessions decode, agree with
@@ -33,12 +33,14 @@ struct WebSocketJSONTests {
             let data = try frame.textData
             if frame.isClient {
                 let message = try HranaJSON.decode(ClientMessage.self, from: data)
+                #expect(ClientMessage.fastDecode(data) == message, "the hand-written reader gave up")
                 #expect(try JSONDecoder().decode(ClientMessage.self, from: data) == message)
                 #expect(try JSONValue.parse(HranaJSON.encode(message)) == JSONValue.parse(data))
                 #expect(try JSONValue.parse(JSONEncoder().encode(message)) == JSONValue.parse(data))
                 if case .request(let id, let request) = message { requestTypes[id] = request.type }
             } else {
                 let message = try HranaJSON.decode(ServerMessage.self, from: data)
+                #expect(ServerMessage.fastDecode(data) == message, "the hand-written reader gave up")
                 #expect(try JSONDecoder().decode(ServerMessage.self, from: data) == message)
                 #expect(try JSONValue.parse(HranaJSON.encode(message)) == JSONValue.parse(data))
                 switch message {
@@ -92,11 +94,13 @@ struct WebSocketJSONTests {
         for _ in 0..<300 {
             let client = random.clientMessage()
             let clientData = try HranaJSON.encode(client)
+            #expect(ClientMessage.fastDecode(clientData) == client)
             #expect(try HranaJSON.decode(ClientMessage.self, from: clientData) == client)
             #expect(try JSONDecoder().decode(ClientMessage.self, from: clientData) == client)
             #expect(try JSONValue.parse(JSONEncoder().encode(client)) == JSONValue.parse(clientData))
             let server = random.serverMessage()
             let serverData = try HranaJSON.encode(server)
+            #expect(ServerMessage.fastDecode(serverData) == server)
             #expect(try HranaJSON.decode(ServerMessage.self, from: serverData) == server)
             #expect(try JSONDecoder().decode(ServerMessage.self, from: serverData) == server)
         }
