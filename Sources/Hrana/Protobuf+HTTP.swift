@@ -231,15 +231,18 @@ extension StreamResponse: ProtobufMessage {
         }
     }
 
+    /// The responses that carry no data, by field number.
+    private static let emptyResponses: [UInt32: StreamResponse] = [1: .close, 4: .sequence, 6: .storeSQL, 7: .closeSQL]
+
     public static func decode(from reader: inout ProtobufReader) throws(HranaCodingError) -> StreamResponse {
         var response: StreamResponse?
         let start = reader.position
         while let field = try reader.nextField() {
             switch field.number {
             case 1, 4, 6, 7:
-                let names: [UInt32: String] = [1: "close", 4: "sequence", 6: "store_sql", 7: "close_sql"]
-                try reader.emptyMessage(field, names[field.number]!)
-                response = field.number == 1 ? .close : field.number == 4 ? .sequence : field.number == 6 ? .storeSQL : .closeSQL
+                let empty = emptyResponses[field.number]!
+                try reader.emptyMessage(field, empty.type)
+                response = empty
             case 2:
                 response = .execute(try reader.message(field, "execute") { (reader) throws(HranaCodingError) in
                     try ProtobufWrapper.decode(from: &reader, "result", empty: StmtResult())

@@ -5,6 +5,8 @@ import Foundation
 /// Every failure is a ``HranaCodingError`` with the byte offset where it was found and the path of the
 /// message it happened in. Unknown fields of any wire type (groups included) are skipped; nesting deeper than
 /// ``maxDepth`` messages is an error, so hostile input cannot exhaust the stack.
+///
+/// A reader is a view of bytes valid only inside ``HranaProtobuf/decode(_:from:)``, so it is not `Sendable`.
 public struct ProtobufReader {
     /// The deepest nesting of embedded messages accepted (protobuf's usual limit).
     public static let maxDepth = 100
