@@ -2,6 +2,7 @@ import Foundation
 import LibSQLClient
 import LibSQLServer
 @testable import RecordAdapter
+import Synchronization
 import Testing
 
 /// Bad input and failures: each leaves the database exactly as it was.
@@ -109,6 +110,27 @@ struct SchemaFailureTests {
         }
     }
 
+    @Test("a step the database refuses (duplicates under a new unique expression index) rolls the whole plan back",
+          arguments: SchemaTarget.allCases)
+    func stepFails(on target: SchemaTarget) async throws {
+        try await withSchemaDatabase(target) { database in
+            try await database.executeMultiple("CREATE TABLE t(id INTEGER PRIMARY KEY, a TEXT); INSERT INTO t(a) VALUES ('X'), ('x');")
+            let formsBefore = try await currentForms(database)
+            let desired = """
+                CREATE TABLE t(id INTEGER PRIMARY KEY, a TEXT, b TEXT);
+                CREATE TABLE u(id INTEGER PRIMARY KEY);
+                CREATE UNIQUE INDEX t_lower ON t(lower(a));
+                """
+            let migrator = SchemaMigrator(database: database)
+            let plan = try await migrator.plan(for: desired)
+            #expect(plan.warnings.contains { $0.contains("t_lower") && $0.contains("cannot be pre-checked") }, "\(plan.warnings)")
+            let error = await expectSchemaError(.applyFailed) { try await migrator.apply(desired) }
+            #expect(error?.message.contains("step 3 (create index t_lower)") == true, "\(String(describing: error))")
+            #expect(error?.message.contains("UNIQUE") == true)
+            #expect(try await currentForms(database) == formsBefore, "the ADD COLUMN and CREATE TABLE before it are rolled back")
+        }
+    }
+
     @Test("destructive changes are skipped without --enable-drop and nothing is dropped", arguments: SchemaTarget.allCases)
     func dropsSkipped(on target: SchemaTarget) async throws {
         try await withSchemaDatabase(target) { database in
@@ -163,7 +185,8 @@ struct SchemaFailureTests {
                 await database.close()
                 return server.url.absoluteString
             }
-            let database = try Database(url: url)
+            let transport = AsyncHTTPClientTransport(connectTimeout: .seconds(2))
+            let database = try Database(url: url, transport: transport)
             do {
                 try await SchemaMigrator(database: database).apply(desired)
                 Issue.record("apply succeeded without a server")
@@ -171,6 +194,7 @@ struct SchemaFailureTests {
                 #expect(error is LibSQLError || error is SchemaError, "\(error)")
             }
             await database.close()
+            try await transport.shutdown()
             try await HranaServer.withRunning(ServerConfiguration(databasePath: path, port: 0)) { server in
                 let database = try Database(url: server.url.absoluteString)
                 #expect(try await dump(database, "SELECT sql FROM sqlite_master") == [["CREATE TABLE t(id INTEGER PRIMARY KEY, a TEXT, n INTEGER)"]])
@@ -208,6 +232,7 @@ struct SchemaFailureTests {
                 }
                 await database.close()
                 try await transport.shutdown()
+                #expect(transport.schemaBatches.withLock { $0 } == 1, "the whole plan travels in one request")
                 let after = try await currentForms(setup)
                 switch loss {
                 case .beforeSending: #expect(after == formsBefore)
@@ -230,12 +255,14 @@ final class LosingTransport: HTTPTransport {
 
     let loss: Loss
     let base = AsyncHTTPClientTransport()
+    let schemaBatches = Mutex(0)
 
     init(loss: Loss) { self.loss = loss }
 
     func send(_ request: HTTPRequest, body: Data?) async throws -> HTTPResponse {
         let isSchemaBatch = body.map { String(decoding: $0, as: UTF8.self).contains("_schema_fk_guard") } ?? false
         guard isSchemaBatch else { return try await base.send(request, body: body) }
+        schemaBatches.withLock { $0 += 1 }
         if loss == .afterSending { _ = try await base.send(request, body: body) }
         throw LibSQLError(code: .connectionError, message: "connection reset by peer (simulated)")
     }

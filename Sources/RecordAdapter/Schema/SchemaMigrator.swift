@@ -191,7 +191,7 @@ public struct SchemaMigrator: Sendable {
                 guard case .integer(let count)? = results[index].rows.first?.values.first, count > 0 else { return nil }
                 return SchemaPlan.DataProblem(table: trials[number].table, rowCount: Int(count), message: trials[number].message)
             }
-        } catch let error as LibSQLError where error.isSQLError {
+        } catch let error as LibSQLError where error.statementIndex != nil {
             guard let index = error.statementIndex, index < owners.count else { throw error }
             let trial = trials[owners[index]]
             return [SchemaPlan.DataProblem(table: trial.table, rowCount: nil, message: "rows cannot be copied: \(error.message)")]
@@ -252,7 +252,7 @@ public struct SchemaMigrator: Sendable {
         do {
             try await database.migrate(statements)
         } catch let error as LibSQLError {
-            guard error.isSQLError else {
+            guard error.statementIndex != nil else {
                 throw SchemaError(
                     kind: .applyFailed,
                     message: "the batch did not complete (\(error.message)); it runs in one transaction, so the "
