@@ -100,6 +100,17 @@ let schemaCases: [SchemaCase] = [
         planContains: ["RENAME COLUMN \"name\" TO \"full_name\""], planOmits: ["_schema_new_", "DROP"],
         query: "SELECT full_name FROM t", expected: [["ann"]]),
     SchemaCase(
+        name: "rename a table and a column and tighten the column (sqldef: ADD + UPDATE + DROP, old column kept): rename, then rebuild",
+        before: "CREATE TABLE people(id INTEGER PRIMARY KEY, name TEXT); INSERT INTO people(name) VALUES ('ann'), ('bob');",
+        desired: """
+            -- @rename table people TO users
+            -- @rename column users.name TO full_name
+            CREATE TABLE users(id INTEGER PRIMARY KEY, full_name TEXT NOT NULL);
+            CREATE UNIQUE INDEX users_name ON users(full_name);
+            """,
+        planContains: ["RENAME TO \"users\"", "RENAME COLUMN \"name\" TO \"full_name\"", "_schema_new_users"],
+        query: "SELECT full_name FROM users ORDER BY id", expected: [["ann"], ["bob"]]),
+    SchemaCase(
         name: "rename a table with an @rename hint",
         before: "CREATE TABLE people(id INTEGER PRIMARY KEY, name TEXT); INSERT INTO people(name) VALUES ('ann');",
         desired: "/* @rename table people TO users */ CREATE TABLE users(id INTEGER PRIMARY KEY, name TEXT);",

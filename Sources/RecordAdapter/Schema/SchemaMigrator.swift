@@ -90,12 +90,13 @@ public struct SchemaMigrator: Sendable {
 
         let currentShadow = try SchemaShadow()
         let (warnings, opaque) = currentShadow.replay(try await currentObjects())
-        let renameSteps = try SchemaRenameHints.apply(renames, to: currentShadow)
+        let (renameSteps, applied) = try SchemaRenameHints.apply(renames, to: currentShadow)
         var current = try SchemaSnapshot(currentShadow)
         current.opaque = opaque
 
         var planner = SchemaPlanner(
-            desired: desired, current: current, enableDrop: options.enableDrop, renameSteps: renameSteps)
+            desired: desired, current: current, enableDrop: options.enableDrop, renameSteps: renameSteps,
+            renames: applied)
         planner.make()
         var plan = planner.plan
         plan.warnings = warnings + plan.warnings

@@ -26,11 +26,35 @@ struct SchemaPlanner {
     private var droppedViews: Set<String> = []
     private var droppedIndexes: Set<String> = []
 
-    init(desired: SchemaSnapshot, current: SchemaSnapshot, enableDrop: Bool, renameSteps: [SchemaPlan.Step]) {
+    /// The renames the plan starts with; data checks run before them, so they use the old names.
+    let renames: [SchemaRename]
+
+    init(
+        desired: SchemaSnapshot, current: SchemaSnapshot, enableDrop: Bool, renameSteps: [SchemaPlan.Step],
+        renames: [SchemaRename] = []
+    ) {
         self.desired = desired
         self.current = current
         self.enableDrop = enableDrop
+        self.renames = renames
         plan.steps = renameSteps
+    }
+
+    /// The name a table has on the database before the plan's renames.
+    private func originalTable(_ name: String) -> String {
+        for case .table(let from, let to) in renames.reversed() where to.lowercasedASCII == name.lowercasedASCII {
+            return from
+        }
+        return name
+    }
+
+    /// The name a column has on the database before the plan's renames.
+    private func originalColumn(_ column: String, of table: String) -> String {
+        for case .column(let owner, let from, let to) in renames.reversed()
+        where owner.lowercasedASCII == table.lowercasedASCII && to.lowercasedASCII == column.lowercasedASCII {
+            return from
+        }
+        return column
     }
 
     private mutating func run(_ sql: String, _ arguments: [SQLValue] = [], _ purpose: String) {
@@ -358,16 +382,20 @@ struct SchemaPlanner {
             steps.append(SchemaPlan.Step(
                 "INSERT INTO \(Self.q(temporary)) (\(targetList)) SELECT \(sourceList) FROM \(Self.q(existing.name))",
                 purpose: "copy the rows of \(table.name)"))
+            let original = Self.q(originalTable(existing.name))
+            let originalSources = ((keepsRowid ? ["rowid"] : [])
+                + copied.map { Self.q(originalColumn(oldColumns[$0.key]!.name, of: existing.name)) })
+                .joined(separator: ", ")
             trials.append(Trial(
                 table: table.name,
                 setup: [
                     SchemaPlan.Step(definition.renamed(to: "_schema_check", temporary: true), purpose: "check"),
                     SchemaPlan.Step(
-                        "INSERT OR IGNORE INTO temp.\"_schema_check\" (\(targetList)) SELECT \(sourceList) FROM main.\(Self.q(existing.name))",
+                        "INSERT OR IGNORE INTO temp.\"_schema_check\" (\(targetList)) SELECT \(originalSources) FROM main.\(original)",
                         purpose: "check"),
                 ],
                 count: SchemaPlan.Step(
-                    "SELECT (SELECT count(*) FROM main.\(Self.q(existing.name))) - (SELECT count(*) FROM temp.\"_schema_check\")",
+                    "SELECT (SELECT count(*) FROM main.\(original)) - (SELECT count(*) FROM temp.\"_schema_check\")",
                     purpose: "check"),
                 cleanup: [SchemaPlan.Step("DROP TABLE temp.\"_schema_check\"", purpose: "check")],
                 message: "violate a NOT NULL, UNIQUE, PRIMARY KEY or CHECK constraint of the new definition"))
@@ -417,12 +445,13 @@ struct SchemaPlanner {
                 + "duplicates would make the apply fail and roll back")
             return
         }
-        let keys = columns.map { Self.q($0) }.joined(separator: ", ")
-        let filter = columns.map { "\(Self.q($0)) IS NOT NULL" }.joined(separator: " AND ")
+        let originals = columns.map { Self.q(originalColumn($0, of: existing.name)) }
+        let keys = originals.joined(separator: ", ")
+        let filter = originals.map { "\($0) IS NOT NULL" }.joined(separator: " AND ")
         trials.append(Trial(
             table: table.name, setup: [],
             count: SchemaPlan.Step(
-                "SELECT coalesce(sum(n), 0) FROM (SELECT count(*) AS n FROM main.\(Self.q(existing.name)) WHERE \(filter) "
+                "SELECT coalesce(sum(n), 0) FROM (SELECT count(*) AS n FROM main.\(Self.q(originalTable(existing.name))) WHERE \(filter) "
                     + "GROUP BY \(keys) HAVING count(*) > 1)",
                 purpose: "check"),
             cleanup: [], message: "share a key of the new unique index \(index.name)"))

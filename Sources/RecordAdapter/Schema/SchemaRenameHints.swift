@@ -31,9 +31,13 @@ enum SchemaRenameHints {
     }
 
     /// Applies `renames` to `shadow` (the replayed current schema) and returns the statements that do the
-    /// same on the database. Renames already in effect are skipped, so hints can stay in the file.
-    static func apply(_ renames: [SchemaRename], to shadow: SchemaShadow) throws(SchemaError) -> [SchemaPlan.Step] {
+    /// same on the database, with the renames they carry out. Renames already in effect are skipped, so hints can
+    /// stay in the file.
+    static func apply(
+        _ renames: [SchemaRename], to shadow: SchemaShadow
+    ) throws(SchemaError) -> (steps: [SchemaPlan.Step], applied: [SchemaRename]) {
         var steps: [SchemaPlan.Step] = []
+        var applied: [SchemaRename] = []
         func tableExists(_ name: String) -> Bool {
             !((try? shadow.rows(
                 "SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ?1 COLLATE NOCASE", [name])) ?? []).isEmpty
@@ -75,7 +79,8 @@ enum SchemaRenameHints {
                 throw SchemaError(kind: .invalidRename, message: "\(purpose): \(error.message)")
             }
             steps.append(SchemaPlan.Step(sql, purpose: purpose))
+            applied.append(rename)
         }
-        return steps
+        return (steps, applied)
     }
 }
