@@ -90,7 +90,7 @@ struct SchemaFailureTests {
         }
     }
 
-    @Test("a new foreign key that existing rows break fails the foreign key check and rolls everything back",
+    @Test("a new foreign key that existing rows break: the dry run counts them; orphans reaching COMMIT roll everything back",
           arguments: SchemaTarget.allCases)
     func foreignKeyCheck(on target: SchemaTarget) async throws {
         try await withSchemaDatabase(target) { database in
@@ -103,9 +103,27 @@ struct SchemaFailureTests {
                 CREATE TABLE p(id INTEGER PRIMARY KEY, name TEXT);
                 CREATE TABLE c(id INTEGER PRIMARY KEY, pid INTEGER REFERENCES p(id));
                 """
-            let error = await expectSchemaError(.applyFailed) { try await SchemaMigrator(database: database).apply(desired) }
+            let plan = try await SchemaMigrator(database: database).plan(for: desired)
+            #expect(plan.problems.map(\.rowCount) == [1], "the dry run counts the orphan: \(plan.problems)")
+            let refused = await expectSchemaError(.dataViolation) { try await SchemaMigrator(database: database).apply(desired) }
+            #expect(refused?.problems == plan.problems)
+            #expect(try await currentForms(database) == formsBefore)
+
+            // The check before COMMIT also refuses orphans that were already there (written with foreign keys off).
+            try await database.executeMultiple("""
+                PRAGMA foreign_keys=OFF;
+                DROP TABLE c;
+                CREATE TABLE c(id INTEGER PRIMARY KEY, pid INTEGER REFERENCES p(id));
+                INSERT INTO c(pid) VALUES (1), (7);
+                PRAGMA foreign_keys=ON;
+                """)
+            let formsWithFK = try await currentForms(database)
+            let guarded = "CREATE TABLE p(id INTEGER PRIMARY KEY, name TEXT); CREATE TABLE c(id INTEGER PRIMARY KEY, pid INTEGER REFERENCES p(id) ON DELETE CASCADE);"
+            let error = await expectSchemaError(.applyFailed) { try await SchemaMigrator(database: database).apply(guarded) }
             #expect(error?.message.contains("foreign_key_check") == true, "\(String(describing: error))")
-            #expect(try await currentForms(database) == formsBefore, "the first step (ADD COLUMN on p) was rolled back too")
+            #expect(try await currentForms(database) == formsWithFK)
+            #expect(try await dump(database, "SELECT sql FROM sqlite_master WHERE name = 'p'") == [["CREATE TABLE p(id INTEGER PRIMARY KEY)"]],
+                    "the first step (ADD COLUMN on p) was rolled back too")
             #expect(try await dump(database, "SELECT count(*) FROM c") == [["2"]])
         }
     }

@@ -147,6 +147,8 @@ struct SchemaPlanner {
             plan.skipped.append(SchemaPlan.Step("DROP TABLE \(Self.q(table.name))", purpose: "table \(table.name) removed"))
         }
 
+        addForeignKeyTrials()
+
         // 4. Indexes, views and triggers that must exist afterwards.
         for index in desired.indexes {
             let existing = current.index(index.key)
@@ -189,6 +191,40 @@ struct SchemaPlanner {
                 run(trigger.sql, [], "keep trigger \(trigger.name) (its drop is skipped)")
             } else if !implicitlyDropped(trigger), !enableDrop, dependsOnChange(trigger) {
                 run(trigger.sql, [], "keep trigger \(trigger.name) (its drop is skipped)")
+            }
+        }
+    }
+
+    /// Counts the rows of existing tables that a new foreign key would leave without a parent row.
+    private mutating func addForeignKeyTrials() {
+        for table in desired.tables where rebuilt.contains(table.key) {
+            guard let existing = current.table(table.key) else { continue }
+            for key in table.foreignKeys where !existing.foreignKeys.contains(key) {
+                guard let parent = desired.table(key.parent.lowercasedASCII) else { continue }
+                let parentKeys = key.to.contains(nil)
+                    ? parent.columns.filter { $0.primaryKeyPosition > 0 }.sorted { $0.primaryKeyPosition < $1.primaryKeyPosition }
+                        .map(\.name)
+                    : key.to.compactMap { $0 }
+                guard parentKeys.count == key.from.count,
+                    key.from.allSatisfy({ name in existing.columns.contains { $0.key == name.lowercasedASCII } })
+                else { continue }
+                let children = key.from.map { "c." + Self.q(originalColumn($0, of: existing.name)) }
+                var sql = "SELECT count(*) FROM main.\(Self.q(originalTable(existing.name))) AS c WHERE "
+                    + children.map { "\($0) IS NOT NULL" }.joined(separator: " AND ")
+                if let existingParent = current.table(parent.key),
+                    parentKeys.allSatisfy({ name in existingParent.columns.contains { $0.key == name.lowercasedASCII } })
+                {
+                    let matches = zip(parentKeys, children).map { parentColumn, child in
+                        "p.\(Self.q(originalColumn(parentColumn, of: existingParent.name))) = \(child)"
+                    }
+                    sql += " AND NOT EXISTS (SELECT 1 FROM main.\(Self.q(originalTable(existingParent.name))) AS p WHERE "
+                        + matches.joined(separator: " AND ") + ")"
+                } else if current.table(parent.key) != nil {
+                    continue
+                }
+                trials.append(Trial(
+                    table: table.name, setup: [], count: SchemaPlan.Step(sql, purpose: "check"), cleanup: [],
+                    message: "reference a missing row of \(parent.name) (new foreign key on \(key.from.joined(separator: ", ")))"))
             }
         }
     }
