@@ -24,48 +24,45 @@ func withSchemaDatabase(_ target: SchemaTarget, _ body: (Database) async throws 
         case .remote:
             let configuration = ServerConfiguration(databasePath: directory.appendingPathComponent("server.db").path, port: 0)
             try await HranaServer.withRunning(configuration) { server in
-                let database = try Database(url: server.url.absoluteString)
-                do {
-                    try await body(database)
-                } catch {
-                    await database.close()
-                    throw error
-                }
-                await database.close()
+                try await withClosing(try Database(url: server.url.absoluteString), body)
             }
         case .local:
-            let database = try Database(url: "file:" + directory.appendingPathComponent("local.db").path)
-            do {
-                try await body(database)
-            } catch {
-                await database.close()
-                throw error
-            }
-            await database.close()
+            try await withClosing(try Database(url: "file:" + directory.appendingPathComponent("local.db").path), body)
         }
     }
 }
 
+/// Runs `body`, then closes `database` whether it threw or not.
+func withClosing(_ database: Database, _ body: (Database) async throws -> Void) async throws {
+    do {
+        try await body(database)
+    } catch {
+        await database.close()
+        throw error
+    }
+    await database.close()
+}
+
 /// The comparable form of every object of a schema, by type and name.
-func schemaForms(_ objects: [StoredObject]) throws -> [String: [String]] {
-    let shadow = try SchemaShadow()
-    _ = shadow.replay(objects)
-    let snapshot = try SchemaSnapshot(shadow)
+func forms(_ snapshot: SchemaSnapshot) -> [String: [String]] {
     var forms: [String: [String]] = [:]
     for table in snapshot.tables { forms["table " + table.key] = table.form }
     for object in snapshot.indexes + snapshot.views + snapshot.triggers { forms[object.type + " " + object.key] = object.form }
     return forms
+}
+
+/// The forms of stored objects, replayed as the migrator does.
+func schemaForms(_ objects: [StoredObject]) throws -> [String: [String]] {
+    let shadow = try SchemaShadow()
+    _ = shadow.replay(objects)
+    return forms(try SchemaSnapshot(shadow))
 }
 
 /// The forms of the desired file.
 func desiredForms(_ sql: String) throws -> [String: [String]] {
     let shadow = try SchemaShadow()
     try shadow.load(script: sql)
-    let snapshot = try SchemaSnapshot(shadow)
-    var forms: [String: [String]] = [:]
-    for table in snapshot.tables { forms["table " + table.key] = table.form }
-    for object in snapshot.indexes + snapshot.views + snapshot.triggers { forms[object.type + " " + object.key] = object.form }
-    return forms
+    return forms(try SchemaSnapshot(shadow))
 }
 
 /// The forms of the database's current schema.

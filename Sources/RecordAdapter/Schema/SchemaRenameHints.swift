@@ -30,6 +30,16 @@ enum SchemaRenameHints {
         return renames
     }
 
+    /// Whether a rename still has to run: `false` when it already happened, an error when it fits nothing.
+    private static func needed(source: Bool, target: Bool, _ what: String) throws(SchemaError) -> Bool {
+        if !source && target { return false }
+        guard source && !target else {
+            throw SchemaError(
+                kind: .invalidRename, message: "cannot rename \(what): " + (source ? "both exist" : "neither exists"))
+        }
+        return true
+    }
+
     /// Applies `renames` to `shadow` (the replayed current schema) and returns the statements that do the
     /// same on the database, with the renames they carry out. Renames already in effect are skipped, so hints can
     /// stay in the file.
@@ -50,26 +60,16 @@ enum SchemaRenameHints {
             let sql: String, purpose: String
             switch rename {
             case .table(let from, let to):
-                let source = tableExists(from), target = tableExists(to)
-                if !source && target { continue }
-                guard source && !target else {
-                    throw SchemaError(kind: .invalidRename, message: source
-                        ? "cannot rename table \(from) to \(to): both exist"
-                        : "cannot rename table \(from) to \(to): neither exists")
-                }
+                guard try needed(source: tableExists(from), target: tableExists(to), "table \(from) to \(to)") else { continue }
                 sql = "ALTER TABLE \(SQLTokenizer.quote(from)) RENAME TO \(SQLTokenizer.quote(to))"
                 purpose = "rename table \(from) to \(to)"
             case .column(let table, let from, let to):
                 guard tableExists(table) else {
                     throw SchemaError(kind: .invalidRename, message: "cannot rename \(table).\(from): no table \(table)")
                 }
-                let source = columnExists(table, from), target = columnExists(table, to)
-                if !source && target { continue }
-                guard source && !target else {
-                    throw SchemaError(kind: .invalidRename, message: source
-                        ? "cannot rename column \(table).\(from) to \(to): both exist"
-                        : "cannot rename column \(table).\(from) to \(to): neither exists")
-                }
+                guard try needed(
+                    source: columnExists(table, from), target: columnExists(table, to), "column \(table).\(from) to \(to)")
+                else { continue }
                 sql = "ALTER TABLE \(SQLTokenizer.quote(table)) RENAME COLUMN \(SQLTokenizer.quote(from)) TO \(SQLTokenizer.quote(to))"
                 purpose = "rename column \(table).\(from) to \(to)"
             }
