@@ -92,7 +92,7 @@ struct SchemaCommand: AsyncParsableCommand {
             if full {
                 print(plan.steps.map { "\($0.displaySQL);" }.joined(separator: "\n"))
             } else {
-                for step in plan.steps { print("      " + (step.sql.split(separator: "\n").first.map(String.init) ?? "")) }
+                for step in plan.steps { print("      " + (step.displaySQL.split(separator: "\n").first.map(String.init) ?? "")) }
             }
         }
         for step in plan.skipped {
