@@ -246,6 +246,12 @@ let schemaCases: [SchemaCase] = [
         planContains: ["CREATE TABLE t"], planOmits: ["docs_"],
         query: "SELECT body FROM docs WHERE docs MATCH 'hello'", expected: [["hello world"]]),
     SchemaCase(
+        name: "a changed FTS5 virtual table is dropped and created again with --enable-drop (its content is lost)",
+        before: "CREATE VIRTUAL TABLE docs USING fts5(body); INSERT INTO docs VALUES ('hello world');",
+        desired: "CREATE VIRTUAL TABLE docs USING fts5(body, title);", enableDrop: true,
+        planContains: ["DROP TABLE \"docs\"", "CREATE VIRTUAL TABLE docs USING fts5(body, title)"],
+        query: "SELECT count(*) FROM docs", expected: [["0"]]),
+    SchemaCase(
         name: "a view changed and a view that depends on it, recreated in order",
         before: """
             CREATE TABLE t(id INTEGER PRIMARY KEY, a INTEGER); INSERT INTO t(a) VALUES (1), (2);

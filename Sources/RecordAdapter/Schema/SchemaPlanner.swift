@@ -23,6 +23,8 @@ struct SchemaPlanner {
     private var rebuilt: Set<String> = []
     private var frozen: Set<String> = []
     private var droppedTables: Set<String> = []
+    /// Virtual tables dropped and created again (a subset of `droppedTables`).
+    private var replaced: Set<String> = []
     private var droppedViews: Set<String> = []
     private var droppedIndexes: Set<String> = []
 
@@ -87,6 +89,7 @@ struct SchemaPlanner {
             if table.isVirtual || existing.isVirtual {
                 if enableDrop {
                     droppedTables.insert(table.key)
+                    replaced.insert(table.key)
                     created.append(table)
                 } else {
                     frozen.insert(table.key)
@@ -133,12 +136,15 @@ struct SchemaPlanner {
             }
         }
 
-        // 3. Tables: new, altered or rebuilt, dropped.
+        // 3. Tables: replaced virtual tables dropped, new ones created, altered or rebuilt, dropped.
+        for table in current.tables.reversed() where replaced.contains(table.key) {
+            run("DROP TABLE \(Self.q(table.name))", [], "drop virtual table \(table.name) (created again)")
+        }
         for table in created {
             run(table.sql, [], "create table \(table.name)")
         }
         plan.steps += tableWork
-        for table in current.tables.reversed() where droppedTables.contains(table.key) {
+        for table in current.tables.reversed() where droppedTables.contains(table.key) && !replaced.contains(table.key) {
             run("DROP TABLE \(Self.q(table.name))", [], "drop table \(table.name)")
         }
         for table in current.tables where desired.table(table.key) == nil && !enableDrop
