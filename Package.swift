@@ -63,7 +63,7 @@ let package = Package(
         .executableTarget(
             name: "libsql",
             dependencies: [
-                "LibSQLClient", "LibSQLServer", "Hrana", "RecordAdapter",
+                "LibSQLClient", "LibSQLServer", "Replica", "Hrana", "RecordAdapter",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
