@@ -40,8 +40,18 @@ extension SessionEngine {
         }
     }
 
+    /// Rolls back the open transaction. Should `ROLLBACK` fail with the transaction still open, the
+    /// connection is closed (which ends the transaction and releases its locks) rather than left holding it:
+    /// the stream's next request fails, and the session is never pooled.
     func rollback() {
-        try? connection.execute(script: "ROLLBACK")
+        do {
+            try connection.execute(script: "ROLLBACK")
+        } catch {
+            if !connection.isAutocommit {
+                logger.debug("ROLLBACK failed; closing the connection to end its transaction", metadata: ["error": "\(error)"])
+                close()
+            }
+        }
         control.noteWriteLock(held: false, since: .now)
     }
 
