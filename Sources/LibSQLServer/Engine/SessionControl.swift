@@ -58,6 +58,12 @@ final class SessionControl: Sendable {
         if endsTurn { writeAccess?.queue.release(ObjectIdentifier(self)) }
     }
 
+    /// Marks a rollback under way: the transaction-timeout enforcer leaves the session alone (its write-lock
+    /// time is cleared), while its turn in the write queue lasts until ``noteWriteLock(held:since:)``.
+    func noteRollingBack() {
+        state.withLock { $0.writeLockSince = nil }
+    }
+
     /// When the session took the write lock, if it holds it.
     var writeLockSince: ContinuousClock.Instant? { state.withLock { $0.writeLockSince } }
 
