@@ -1,4 +1,5 @@
 import Hrana
+import SQLiteCore
 
 /// Runs the requests of one pipeline on a stream's session: inline while they are cheap, then on a
 /// worker thread.
@@ -60,7 +61,7 @@ enum PipelineRunner {
         switch request {
         case .close:
             if !outcome.closed {
-                if mayRecycle && outcome.storedSQL.isEmpty && session.isAutocommit {
+                if mayRecycle && outcome.storedSQL.isEmpty && session.isOpenInAutocommit {
                     outcome.recyclable = true
                 } else if inlineLimit != nil {
                     return .leftForWorker
