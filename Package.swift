@@ -84,7 +84,7 @@ let package = Package(
             .product(name: "AsyncHTTPClient", package: "async-http-client"), "Gzip", "Fixtures",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio")]),
-        .testTarget(name: "LibSQLClientTests", dependencies: ["LibSQLClient", "LibSQLServer", "Hrana", "Fixtures"]),
+        .testTarget(name: "LibSQLClientTests", dependencies: ["LibSQLClient", "LibSQLServer", "Hrana", "SQLiteCore", "Fixtures"]),
         .testTarget(name: "ReplicaTests", dependencies: ["Replica"]),
         .testTarget(name: "RecordAdapterTests", dependencies: ["RecordAdapter"]),
     ],
