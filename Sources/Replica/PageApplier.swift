@@ -86,7 +86,8 @@ final class PageApplier: @unchecked Sendable {
         return FileHeader(pageCount: pages, page1: pages > 0 ? try file.read(count: 100, at: 0) : [])
     }
 
-    /// Applies one transaction and returns the metadata that now describes the file.
+    /// Applies one transaction (or a group of consecutive ones, atomically as one) and returns the metadata that
+    /// now describes the file.
     ///
     /// Throws ``LocalDrift`` when the file is not what the metadata says (a foreign write, WAL mode), a
     /// ``ReplicaError`` otherwise; on any error the file is back at its previous state.
@@ -114,8 +115,16 @@ final class PageApplier: @unchecked Sendable {
             throw ReplicaError(.protocolViolation, "The first transaction of an empty database does not write page 1")
         }
 
+        // Pages a truncation inside a group of transactions zeroed and nothing wrote again.
+        var writes = transaction.pages
+        if transaction.minimumSize < size {
+            for page in (transaction.minimumSize + 1)...size where writes[page] == nil && page <= original {
+                writes[page] = [UInt8](repeating: 0, count: WALFrame.pageSize)
+            }
+        }
+
         // Old images of every page that changes or disappears, page 1 always.
-        var journaled = Set(transaction.pages.keys.filter { $0 <= original })
+        var journaled = Set(writes.keys.filter { $0 <= original })
         if original > 0 { journaled.insert(1) }
         if size < original { journaled.formUnion((size + 1)...original) }
         var records: [(page: UInt32, image: [UInt8])] = []
@@ -137,19 +146,19 @@ final class PageApplier: @unchecked Sendable {
         CrashInjection.reached("metadata")
 
         do {
-            var page1 = transaction.pages[1] ?? records.first { $0.page == 1 }!.image
+            var page1 = writes[1] ?? records.first { $0.page == 1 }!.image
             page1[18] = 1
             page1[19] = 1
             putBigEndian(counter, into: &page1, at: 24)
             putBigEndian(size, into: &page1, at: 28)
             putBigEndian(counter, into: &page1, at: 92)
             var written = 0
-            for (page, image) in transaction.pages.sorted(by: { $0.key < $1.key }) {
+            for (page, image) in writes.sorted(by: { $0.key < $1.key }) {
                 try file.write(page == 1 ? page1 : image, at: offset(page))
                 written += 1
                 CrashInjection.reached("page-\(written)")
             }
-            if transaction.pages[1] == nil {
+            if writes[1] == nil {
                 try file.write(page1, at: 0)
                 written += 1
                 CrashInjection.reached("page-\(written)")

@@ -1,4 +1,5 @@
-/// The frames of one primary transaction, gathered until its commit frame: the last image of every page wins.
+/// The frames of one primary transaction (or of several consecutive ones applied together), gathered until the
+/// commit frame: the last image of every page wins.
 struct PrimaryTransaction: Sendable {
     /// Page number → new image.
     var pages: [UInt32: [UInt8]] = [:]
@@ -8,6 +9,22 @@ struct PrimaryTransaction: Sendable {
     var commitFrame: UInt32 = 0
     /// How many frames it took.
     var frameCount = 0
+    /// How many primary transactions it holds.
+    var transactionCount = 1
+    /// The smallest size any of them left the database at: pages above it that no later transaction wrote read
+    /// as zeros afterwards (the file was truncated, then grew again).
+    var minimumSize: UInt32 = 0
+
+    /// Appends the next transaction, as if it were applied right after this one.
+    mutating func append(_ next: PrimaryTransaction) {
+        pages = pages.filter { $0.key <= next.sizeAfter }
+        pages.merge(next.pages) { _, new in new }
+        sizeAfter = next.sizeAfter
+        commitFrame = next.commitFrame
+        frameCount += next.frameCount
+        transactionCount += next.transactionCount
+        minimumSize = min(minimumSize, next.minimumSize)
+    }
 }
 
 /// Gathers frames as they arrive, possibly across several responses, into complete transactions.
@@ -26,6 +43,7 @@ struct TransactionBuffer: Sendable {
         complete.sizeAfter = frame.sizeAfter
         complete.commitFrame = number
         complete.pages = complete.pages.filter { $0.key <= frame.sizeAfter }
+        complete.minimumSize = frame.sizeAfter
         current = PrimaryTransaction()
         return complete
     }

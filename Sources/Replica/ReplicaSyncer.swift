@@ -146,18 +146,25 @@ actor ReplicaSyncer {
             case .frames(let frames, let bytes):
                 result.bytesPulled += Int64(bytes)
                 metrics.bytesPulled.increment(by: bytes)
+                // Complete transactions of one response are applied together, up to a bound, so that readers
+                // wait for at most one group of pages; a reader sees all of a transaction or none of it.
+                var group: PrimaryTransaction?
+                let lastCommit = frames.lastIndex { $0.isCommit }
                 for (index, frame) in frames.enumerated() {
                     guard let transaction = buffer.add(frame, number: start + UInt32(index)) else { continue }
+                    if group == nil { group = transaction } else { group!.append(transaction) }
+                    guard index == lastCommit || group!.pages.count >= Self.maxPagesPerApply else { continue }
                     do {
-                        try apply(transaction, generation: generation)
+                        try apply(group!, generation: generation)
                     } catch let drift as LocalDrift {
                         buffer.discard()
                         result.bytesPulled += try await rebuild(drift.description, count: &rebuilds)
                         result.rebuilt = true
                         continue pulling
                     }
-                    result.framesApplied += transaction.frameCount
-                    result.transactionsApplied += 1
+                    result.framesApplied += group!.frameCount
+                    result.transactionsApplied += group!.transactionCount
+                    group = nil
                 }
             case .endOfGeneration(let remoteGeneration):
                 if !buffer.isEmpty {
@@ -195,6 +202,9 @@ actor ReplicaSyncer {
         result.finishedAt = Date()
         return result
     }
+
+    /// The most pages applied under one lock (4 MiB).
+    static let maxPagesPerApply = 1024
 
     private func apply(_ transaction: PrimaryTransaction, generation: UInt32) throws {
         guard let applier else { throw ReplicaError(.closed, "The replica is closed") }

@@ -25,6 +25,30 @@ import Testing
         }
     }
 
+    /// Several transactions applied as one group (a shrinking VACUUM followed by growth among them) give the same
+    /// file as applying them one by one.
+    @Test func groupedApplyEqualsThePrimary() async throws {
+        try await withTemporaryDirectory { directory in
+            let primary = try WALPrimary(path: directory + "/primary.db")
+            try primary.execute("CREATE TABLE t(id INTEGER PRIMARY KEY, name TEXT, payload BLOB)")
+            let replica = try TestReplica(path: directory + "/replica.db", primary: primary)
+            var random = SeededGenerator(seed: 81)
+            var frames: [(number: UInt32, frame: WALFrame)] = []
+            for step in 0..<40 {
+                try primary.execute(Self.randomStatement(step: step, using: &random))
+                if step % 7 == 3 { try primary.execute("INSERT INTO t(name, payload) VALUES ('grow', randomblob(20000))") }
+                frames += try primary.newFrames()
+                if step % 10 == 9 {
+                    try replica.applyGrouped(frames, size: 4)
+                    frames = []
+                    #expect(try integrityCheck(replica.files.database) == "ok", "step \(step)")
+                    #expect(try dump(replica.files.database) == dump(primary.connection), "step \(step)")
+                    try Self.expectPagesEqual(primary: primary.image(), replica: replica.files.database)
+                }
+            }
+        }
+    }
+
     /// Inserts, updates, deletes, DDL, indexes, overflow blobs, and VACUUM (which shrinks the file).
     static func randomStatement(step: Int, using random: inout SeededGenerator) -> String {
         switch Int.random(in: 0..<10, using: &random) {

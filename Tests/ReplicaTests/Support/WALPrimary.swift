@@ -104,6 +104,30 @@ final class TestReplica {
     }
 }
 
+extension TestReplica {
+    /// Applies the complete transactions among `frames` in groups of `size`, each group atomically as one.
+    @discardableResult
+    func applyGrouped(_ frames: [(number: UInt32, frame: WALFrame)], size: Int) throws -> Int {
+        var groups: [PrimaryTransaction] = []
+        for (number, frame) in frames {
+            guard let transaction = buffer.add(frame, number: number) else { continue }
+            if var last = groups.last, last.transactionCount < size {
+                last.append(transaction)
+                groups[groups.count - 1] = last
+            } else {
+                groups.append(transaction)
+            }
+        }
+        for group in groups {
+            var next = try applier.apply(group, generation: 1, metadata: metadata)
+            next.committed = next.pending!
+            next.pending = nil
+            metadata = next
+        }
+        return groups.count
+    }
+}
+
 /// The logical content of a database: schema and every table's rows, sorted. (Opened read-write so that SQLite
 /// can roll back a hot journal a crash left.)
 func dump(_ path: String) throws -> [String] {
