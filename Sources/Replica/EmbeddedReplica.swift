@@ -78,6 +78,26 @@ public final class EmbeddedReplica: DatabaseConnection {
         self.logger = logger
     }
 
+    deinit {
+        // A replica dropped without close(): stop its sync and release what it owns.
+        let (wasClosed, background) = state.withLock { state in
+            defer { state.closed = true }
+            return (state.closed, state.background)
+        }
+        guard !wasClosed else { return }
+        background?.cancel()
+        lockFile.release()
+        if let ownedTransport {
+            Task { [syncer, reader, remote] in
+                await background?.value
+                await syncer.close()
+                await reader.close()
+                await remote.close()
+                try? await ownedTransport.shutdown()
+            }
+        }
+    }
+
     /// Opens the replica at `path` of the remote database at `url`.
     ///
     /// A missing or empty file is bootstrapped from the primary's export. An existing file must be a replica of

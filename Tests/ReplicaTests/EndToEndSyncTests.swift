@@ -84,7 +84,7 @@ import Testing
                 }
                 #expect(read == "two")
                 var streamed: [String] = []
-                for try await row in replica.query("SELECT v FROM t") { streamed.append(row[0]) }
+                for try await row in replica.query("SELECT v FROM t") { streamed.append(try row[0]) }
                 #expect(streamed == ["two"])
                 await replica.close()
             }
@@ -98,6 +98,7 @@ import Testing
                 let replica = try await EmbeddedReplica.open(
                     path: directory + "/replica.db", url: server.url.absoluteString,
                     options: EmbeddedReplica.Options(readYourWrites: false))
+                try await replica.sync()
                 try await replica.execute("INSERT INTO t VALUES (1)")
                 #expect(try await replica.execute("SELECT count(*) FROM t").rows[0][0] as Int64 == 0)
                 try await replica.sync()

@@ -36,7 +36,8 @@ func remoteDump(_ database: Database) async throws -> [String] {
         }
     }
     for table in tables {
-        let rows = try await database.execute(Statement("SELECT * FROM \"\(table)\"")).rows
+        let sql = "SELECT * FROM \"\(table)\""
+        let rows = try await database.execute(Statement(sql)).rows
         lines.append(contentsOf: rows.map { $0.values.map(plain).joined(separator: "|") }.sorted().map { "\(table): \($0)" })
     }
     return lines

@@ -178,6 +178,6 @@ func plain(_ value: Value) -> String {
     case .integer(let integer): "\(integer)"
     case .float(let double): "\(double)"
     case .text(let text): text
-    case .blob(let data): "x'" + data.map { String(format: "%02x", $0) }.joined() + "'"
+    case .blob(let data): "blob(\(data.count), crc \(CRC32.checksum(data)))"
     }
 }
