@@ -61,6 +61,9 @@ import Testing
                 replica = try await EmbeddedReplica.open(path: path, url: server.url.absoluteString)
                 let result = try await replica.sync()
                 #expect(result.transactionsApplied == 1)
+                #expect(result.framesApplied >= 1 && result.lagFrames == result.framesApplied)
+                #expect(result.bytesPulled >= Int64(result.framesApplied * WALFrame.size))
+                #expect(result.generation == 1 && result.frame >= 1)
                 #expect(!result.rebuilt)
                 #expect(server.requestCount(path: "/export/1") == exports)
                 #expect(try await replica.execute("SELECT v FROM t").rows.map { $0.values } == [[.integer(1)]])
@@ -108,6 +111,31 @@ import Testing
         }
     }
 
+    @Test func syncServiceRunsUntilCancelled() async throws {
+        try await withTemporaryDirectory { directory in
+            try await withReplicationServer(directory: directory) { server, primary in
+                try await primary.execute("CREATE TABLE t(v)")
+                let replica = try await EmbeddedReplica.open(
+                    path: directory + "/replica.db", url: server.url.absoluteString,
+                    options: EmbeddedReplica.Options(readYourWrites: false))
+                try await replica.sync()
+                #expect(try await replica.execute("SELECT count(*) FROM t").rows[0][0] as Int64 == 0)
+                let service = ReplicaSyncService(replica: replica, interval: .milliseconds(50))
+                let running = Task { try await service.run() }
+                try await primary.execute("INSERT INTO t VALUES (1)")
+                var seen: Int64 = 0
+                for _ in 0..<400 where seen == 0 {
+                    seen = (try? await replica.execute("SELECT count(*) FROM t").rows[0][0]) ?? 0
+                    try await Task.sleep(for: .milliseconds(25))
+                }
+                #expect(seen == 1)
+                running.cancel()
+                try await running.value
+                await replica.close()
+            }
+        }
+    }
+
     @Test func backgroundSyncFollowsThePrimaryAndStopsOnClose() async throws {
         try await withTemporaryDirectory { directory in
             try await withReplicationServer(directory: directory) { server, primary in
@@ -115,6 +143,8 @@ import Testing
                 let replica = try await EmbeddedReplica.open(
                     path: directory + "/replica.db", url: server.url.absoluteString, syncInterval: .milliseconds(50),
                     options: EmbeddedReplica.Options(readYourWrites: false))
+                try await replica.sync()
+                #expect(try await replica.execute("SELECT count(*) FROM t").rows[0][0] as Int64 == 0)
                 try await primary.execute("INSERT INTO t VALUES (1)")
                 var seen: Int64 = 0
                 for _ in 0..<400 where seen == 0 {

@@ -102,6 +102,18 @@ import Testing
         }
     }
 
+    @Test func aGenerationTheServerNoLongerHasRebuildsTheReplica() async throws {
+        try await withFaultyReplica { replica, transport, primary in
+            try await bigTransaction(primary, "a")
+            transport.inject(.gone)
+            let result = try await replica.sync()
+            #expect(result.rebuilt)
+            #expect(result.bytesPulled > 0)
+            #expect(try await replica.execute("SELECT count(*) FROM t").rows[0][0] as Int64 == 1)
+            try await expectConverges(replica, primary)
+        }
+    }
+
     @Test func aWrongTokenIsRefusedWithoutEchoingIt() async throws {
         try await withTemporaryDirectory { directory in
             try await withReplicationServer(directory: directory, authToken: "right-token") { server, _ in

@@ -55,6 +55,8 @@ final class FaultyTransport: HTTPTransport {
         case endInsideTransaction
         /// Never answers (until cancelled).
         case stall
+        /// Answers 410 Gone, as a server that no longer keeps the generation does.
+        case gone
     }
 
     private let inner: any HTTPTransport
@@ -105,6 +107,8 @@ final class FaultyTransport: HTTPTransport {
         case .stall:
             try await Task.sleep(for: .seconds(3600))
             return response
+        case .gone:
+            return HTTPResponse(status: 410, headers: [:], body: HTTPBody(Data("generation gone".utf8)))
         }
     }
 
