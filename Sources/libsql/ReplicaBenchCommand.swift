@@ -26,6 +26,7 @@ struct ReplicaBenchCommand: AsyncParsableCommand {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
         var server = ServerConfiguration(databasePath: directory + "/primary.db", port: 0)
+        server.replication.isEnabled = true
         server.replication.maxFramesPerGeneration = 4000
         try await HranaServer.withRunning(server) { running in
             let url = running.url.absoluteString

@@ -10,6 +10,7 @@ func withReplicationServer<T: Sendable>(
     _ body: (RunningServer, Database) async throws -> T
 ) async throws -> T {
     var configuration = ServerConfiguration(databasePath: directory + "/primary.db", port: port, authToken: authToken)
+    configuration.replication.isEnabled = true
     configuration.replication.maxFramesPerGeneration = framesPerGeneration
     configuration.replication.pollInterval = .milliseconds(20)
     return try await HranaServer.withRunning(configuration) { server in
