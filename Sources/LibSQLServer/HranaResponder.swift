@@ -38,7 +38,7 @@ struct HranaResponder: HTTPResponder {
             response.headers[.allow] = normalized.hasPrefix("/v2/") || normalized.hasPrefix("/v3/") ? "POST" : "GET"
             return response
         default:
-            if ReplicationEndpoints.matches(normalized) { return await ReplicationEndpoints.respond(request, path: normalized, core: core) }
+            if ReplicationEndpoints.matches(normalized) { return await ReplicationEndpoints.respond(request, path: normalized, channel: context.channel, core: core) }
             return HTTPResponses.empty(.notFound)
         }
     }

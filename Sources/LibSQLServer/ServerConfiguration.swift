@@ -39,7 +39,8 @@ public struct ServerConfiguration: Sendable {
     /// stopped and run again on a worker thread. Short queries skip the hand-off to a worker and back;
     /// `.zero` runs every statement on a worker thread.
     public var inlineQueryLimit: Duration
-    /// WAL capture for embedded replicas (`/info`, `/export`, `/sync`); see ``ReplicationOptions``.
+    /// WAL capture for embedded replicas (`/info`, `/export`, `/sync`); see ``ReplicationOptions``. Off by
+    /// default here (it keeps every generation's frames on disk); `libsql serve` turns it on.
     public var replication: ReplicationOptions
     /// Whether every commit is fsynced before it is acknowledged (`synchronous=FULL`), so that a power
     /// loss loses no acknowledged write. Off (`NORMAL`), a crash of the server process still loses nothing.
@@ -63,7 +64,7 @@ public struct ServerConfiguration: Sendable {
         connectionIdleTimeout: Duration = .seconds(60),
         workerThreads: Int = 64,
         inlineQueryLimit: Duration = .microseconds(200),
-        replication: ReplicationOptions = ReplicationOptions(),
+        replication: ReplicationOptions = ReplicationOptions(isEnabled: false),
         durableCommits: Bool = false
     ) {
         self.databasePath = databasePath

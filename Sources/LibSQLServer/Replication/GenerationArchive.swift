@@ -65,18 +65,20 @@ struct GenerationArchive: Sendable {
     }
 
     /// Copies `pageCount` pages of `source` (the database, through its kept descriptor) to the export of `generation`.
-    func writeExport(_ generation: UInt32, from source: ReplicationFile, pageCount: Int) throws {
-        try copy(to: exportPath(generation), from: source, offset: 0, count: pageCount * WALFormat.pageSize)
+    func writeExport(_ generation: UInt32, from source: ReplicationFile, pageCount: Int, sync: Bool = true) throws {
+        try copy(to: exportPath(generation), from: source, offset: 0, count: pageCount * WALFormat.pageSize, sync: sync)
     }
 
     /// Copies WAL frames `first...last` (1-based WAL indices) to the frame archive of `generation`.
-    func writeFrames(_ generation: UInt32, from wal: ReplicationFile, first: Int, last: Int) throws {
+    func writeFrames(_ generation: UInt32, from wal: ReplicationFile, first: Int, last: Int, sync: Bool = true) throws {
         let count = max(0, last - first + 1) * WALFormat.frameSize
-        try copy(to: framesPath(generation), from: wal, offset: WALFormat.offset(ofFrame: first), count: count)
+        try copy(to: framesPath(generation), from: wal, offset: WALFormat.offset(ofFrame: first), count: count, sync: sync)
     }
 
-    private func copy(to path: String, from source: ReplicationFile, offset: Int, count: Int) throws {
-        try DurableFile.write(path) { (descriptor) throws in
+    /// Copies `count` bytes; with `sync`, atomically and durably, else straight into `path` in the page
+    /// cache (``DurableFile/sync(_:)`` later).
+    private func copy(to path: String, from source: ReplicationFile, offset: Int, count: Int, sync: Bool) throws {
+        try DurableFile.write(path, atomically: sync) { (descriptor) throws in
             var buffer = [UInt8](repeating: 0, count: 1 << 20)
             var done = 0
             while done < count {

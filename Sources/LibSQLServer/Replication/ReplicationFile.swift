@@ -52,19 +52,21 @@ final class ReplicationFile: @unchecked Sendable {
 
 /// Writes a file atomically: a temporary file in the same directory, fsync, rename, fsync of the directory.
 enum DurableFile {
-    static func write(_ path: String, _ produce: (Int32) throws -> Void) throws {
-        let temporary = path + ".tmp"
+    /// With `atomically: false` the bytes go straight to `path`, not fsynced (see ``sync(_:)``).
+    static func write(_ path: String, atomically: Bool = true, _ produce: (Int32) throws -> Void) throws {
+        let temporary = atomically ? path + ".tmp" : path
         let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else { throw ReplicationError.io("cannot create \(temporary): \(String(cString: strerror(errno)))") }
         do {
             try produce(descriptor)
-            guard fsync(descriptor) == 0 else { throw ReplicationError.io("cannot fsync \(temporary)") }
+            guard !atomically || fsync(descriptor) == 0 else { throw ReplicationError.io("cannot fsync \(temporary)") }
         } catch {
             _ = close(descriptor)
             unlink(temporary)
             throw error
         }
         _ = close(descriptor)
+        guard atomically else { return }
         guard rename(temporary, path) == 0 else { throw ReplicationError.io("cannot rename \(temporary): \(String(cString: strerror(errno)))") }
         syncDirectory(of: path)
     }
@@ -85,6 +87,16 @@ enum DurableFile {
             }
             written += result
         }
+    }
+
+    /// fsyncs a file written with `atomically: false`, and its directory.
+    static func sync(_ path: String) throws {
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { throw ReplicationError.io("cannot open \(path): \(String(cString: strerror(errno)))") }
+        let result = fsync(descriptor)
+        _ = close(descriptor)
+        guard result == 0 else { throw ReplicationError.io("cannot fsync \(path)") }
+        syncDirectory(of: path)
     }
 
     static func syncDirectory(of path: String) {

@@ -22,6 +22,8 @@ final class ReplicationLog: Sendable {
     private let archive: GenerationArchive
     private let logger: Logger
     private let live: Mutex<Live>
+    /// Serializes writes of `state.json`.
+    private let saving = Mutex(())
     /// The connections the capture uses; only the capture thread (or open/close) touches them.
     private let connections: Connections
 
@@ -42,6 +44,8 @@ final class ReplicationLog: Sendable {
         /// Set when the WAL changed in a way that loses the live generation's history; cleared by a purging cut.
         var broken: String?
         var startedAt: ContinuousClock.Instant
+        /// The state changed since `state.json` was last written.
+        var needsSave = false
 
         var liveFrames: Int {
             guard let scan else { return 0 }
@@ -100,7 +104,8 @@ final class ReplicationLog: Sendable {
                 try pin.run("BEGIN; SELECT count(*) FROM sqlite_schema")
                 scan = try WALScanner.scan(wal, resuming: nil)
                 restored.purged.append(restored.generation)
-                restored.generation += 1
+                // Above every archived number: a cut may have written the next one's files before a crash.
+                restored.generation = max(restored.generation, archive.highestArchivedGeneration()) + 1
                 restored.base = 0
                 (restored.epochSalt1, restored.epochSalt2) = (nil, nil)
                 try archive.writeExport(restored.generation, from: database, pageCount: try database.size() / WALFormat.pageSize)
@@ -154,16 +159,16 @@ final class ReplicationLog: Sendable {
             try connections.pin.run("COMMIT")
             let (result, log, _) = connections.checkpointer.checkpointCounts(mode: SQLITE_CHECKPOINT_TRUNCATE)
             if result == SQLITE_OK, log == 0 {
-                try live.withLock { (live) throws in
+                live.withLock { live in
                     guard live.liveFrames == 0 else { return }
-                    var state = live.state
-                    (state.epochSalt1, state.epochSalt2, state.base) = (nil, nil, 0)
-                    try archive.save(state)
-                    live.state = state
+                    (live.state.epochSalt1, live.state.epochSalt2, live.state.base) = (nil, nil, 0)
+                    live.needsSave = true
                 }
             }
+            try persist()
         } catch {
             logger.debug("The final cut failed; the WAL is kept for the next start", metadata: ["error": "\(error)"])
+            try? persist()
         }
         try? connections.pin.run("COMMIT")
         connections.pin.close()
@@ -270,23 +275,21 @@ final class ReplicationLog: Sendable {
                     live.broken = "the WAL was restarted with frames the replication log had not captured"
                     return
                 }
-                try adopt(scan, into: &live)
+                adopt(scan, into: &live)
                 return
             }
         } else {
-            try adopt(scan, into: &live)
+            adopt(scan, into: &live)
             return
         }
         live.scan = scan
     }
 
-    private func adopt(_ scan: WALScan, into live: inout Live) throws {
-        var state = live.state
-        (state.epochSalt1, state.epochSalt2) = (scan.header.salt1, scan.header.salt2)
-        state.base = 0
-        try archive.save(state)
-        live.state = state
+    private func adopt(_ scan: WALScan, into live: inout Live) {
+        (live.state.epochSalt1, live.state.epochSalt2) = (scan.header.salt1, scan.header.salt2)
+        live.state.base = 0
         live.scan = scan
+        live.needsSave = true
     }
 
     /// One round of the capture thread: captures, and cuts when a threshold is reached or the log broke.
@@ -296,6 +299,9 @@ final class ReplicationLog: Sendable {
                 logger.debug("WAL capture failed", metadata: ["error": "\(error)"])
             }
             return (live.liveFrames, ContinuousClock.now - live.startedAt, live.broken)
+        }
+        do { try persist() } catch {
+            logger.debug("Saving the replication state failed", metadata: ["error": "\(error)"])
         }
         guard broken != nil || frames >= options.maxFramesPerGeneration || (frames > 0 && age >= options.maxGenerationAge)
         else { return }
@@ -312,47 +318,92 @@ final class ReplicationLog: Sendable {
     /// the next one. With `purging`, the live generation's history is dropped instead (410 from then on).
     /// Returns `false` when it must be retried (a writer held the lock, or a reader kept the checkpoint
     /// from copying every frame). Call it from the capture thread only.
+    ///
+    /// The write lock is held from the last capture until the archive is in the page cache, so no write can
+    /// slip in and no restart of the WAL can overwrite a frame before it is copied; the fsyncs and the new
+    /// `state.json` come after the lock is released.
     @discardableResult
     func cut(purging: Bool = false) throws -> Bool {
         let connections = connections
         do { try connections.writer.execute(script: "BEGIN IMMEDIATE") } catch { return false }
-        defer { try? connections.writer.execute(script: "COMMIT") }
-        return try live.withLock { (live) throws -> Bool in
+        var holdsWriteLock = true
+        defer { if holdsWriteLock { try? connections.writer.execute(script: "COMMIT") } }
+        // 1. Capture the last frames and checkpoint every one of them.
+        let planned = try live.withLock { (live) throws -> (state: ReplicationState, scan: WALScan?, frames: Int, first: Int)? in
             if !purging { try refresh(&live) }
-            guard purging || live.broken == nil else { return false }
+            guard purging || live.broken == nil else { return nil }
             let frames = live.liveFrames
-            guard purging || frames > 0 else { return false }
+            guard purging || frames > 0 else { return nil }
             let walFrames = live.scan?.committedFrames ?? 0
             try connections.pin.run("COMMIT")
-            var pinned = false
-            defer { if !pinned { try? connections.pin.run("BEGIN; SELECT count(*) FROM sqlite_schema") } }
             let (result, log, checkpointed) = connections.checkpointer.checkpointCounts(mode: SQLITE_CHECKPOINT_PASSIVE)
-            guard result == SQLITE_OK, log == checkpointed, purging || log == walFrames else { return false }
             let scan = try WALScanner.scan(connections.wal, resuming: nil)
-            guard (scan?.committedFrames ?? 0) == log else { return false }
+            guard result == SQLITE_OK, log == checkpointed, purging || log == walFrames,
+                  (scan?.committedFrames ?? 0) == log
+            else {
+                try connections.pin.run("BEGIN; SELECT count(*) FROM sqlite_schema")
+                return nil
+            }
             var state = live.state
-            // A checkpoint that copied every frame leaves the file at the last commit's size.
-            let pageCount = try connections.database.size() / WALFormat.pageSize
+            let first = state.base + 1
             if purging {
                 state.purged.append(state.generation)
             } else {
-                try archive.writeFrames(state.generation, from: connections.wal, first: state.base + 1, last: walFrames)
                 state.closed[state.generation] = frames
                 state.framesBefore += UInt64(frames)
             }
             state.generation += 1
             state.base = log
-            try archive.writeExport(state.generation, from: connections.database, pageCount: pageCount)
             (state.epochSalt1, state.epochSalt2) = (scan?.header.salt1, scan?.header.salt2)
-            try archive.save(state)
-            live.state = state
-            live.scan = scan
+            return (state, scan, frames, first)
+        }
+        guard let planned else { return false }
+        var pinned = false
+        defer { if !pinned { try? connections.pin.run("BEGIN; SELECT count(*) FROM sqlite_schema") } }
+        // 2. Copy the frames and the new export image while nothing can change them (page cache only).
+        let closing = planned.state.generation - 1
+        var written: [String] = []
+        if !purging {
+            try archive.writeFrames(closing, from: connections.wal, first: planned.first, last: planned.state.base, sync: false)
+            written.append(archive.framesPath(closing))
+        }
+        let pageCount = try connections.database.size() / WALFormat.pageSize
+        try archive.writeExport(planned.state.generation, from: connections.database, pageCount: pageCount, sync: false)
+        written.append(archive.exportPath(planned.state.generation))
+        // 3. Serve the next generation.
+        live.withLock { live in
+            live.state = planned.state
+            live.scan = planned.scan
             live.broken = nil
             live.startedAt = .now
-            try connections.pin.run("BEGIN; SELECT count(*) FROM sqlite_schema")
-            pinned = true
-            logger.debug("Cut a generation", metadata: ["generation": "\(state.generation)", "frames": "\(frames)"])
-            return true
+            live.needsSave = true
+        }
+        try connections.pin.run("BEGIN; SELECT count(*) FROM sqlite_schema")
+        pinned = true
+        try? connections.writer.execute(script: "COMMIT")
+        holdsWriteLock = false
+        // 4. Make it durable: the archive files, then the state (the commit point across restarts).
+        for path in written { try DurableFile.sync(path) }
+        try persist()
+        logger.debug("Cut a generation", metadata: ["generation": "\(planned.state.generation)", "frames": "\(planned.frames)"])
+        return true
+    }
+
+    /// Writes the latest state to `state.json` if it changed; saves are serialized and always write the newest.
+    func persist() throws {
+        try saving.withLock { _ in
+            let state = live.withLock { live -> ReplicationState? in
+                guard live.needsSave else { return nil }
+                live.needsSave = false
+                return live.state
+            }
+            guard let state else { return }
+            do {
+                try archive.save(state)
+            } catch {
+                live.withLock { $0.needsSave = true }
+                throw error
+            }
         }
     }
 }

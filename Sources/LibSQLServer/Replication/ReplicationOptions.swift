@@ -1,8 +1,8 @@
 /// How the server captures its WAL for embedded replicas (libSQL's sync protocol v2) and when it cuts a
 /// generation. See `Docs/Server.md`, "Replication".
 public struct ReplicationOptions: Sendable, Hashable {
-    /// Whether frames are captured and `/info`, `/export` and `/sync` are served. Off, the server
-    /// checkpoints like a plain SQLite server and those paths answer 404.
+    /// Whether frames are captured and `/info`, `/export` and `/sync` are served. Off (the default of
+    /// ``ServerConfiguration``), the server checkpoints like a plain SQLite server and those paths answer 404.
     public var isEnabled: Bool
     /// A generation is cut once it holds this many frames. libSQL's crate 0.9.10 (`libsql_experimental`)
     /// stops applying frames at 4,120 frames per generation, so keep this well below that.

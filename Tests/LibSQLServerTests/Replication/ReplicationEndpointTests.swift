@@ -7,7 +7,7 @@ import Testing
 struct ReplicationEndpointTests {
     @Test("a fresh server: generation 1, a one-page export, and 400 with the generation when there are no frames")
     func freshServer() async throws {
-        try await ServerHarness.withServer { harness throws in
+        try await ServerHarness.withReplication { harness throws in
             #expect(try await harness.currentGeneration() == 1)
             let export = try await harness.export(1)
             #expect(export.count % WALFormat.pageSize == 0)
@@ -20,7 +20,7 @@ struct ReplicationEndpointTests {
 
     @Test("frames are raw 4,120-byte WAL frames, end exclusive, ending on a commit, then 400 {generation}")
     func frames() async throws {
-        try await ServerHarness.withServer { harness throws in
+        try await ServerHarness.withReplication { harness throws in
             _ = try await harness.query("CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT)")
             for index in 0..<5 { _ = try await harness.query("INSERT INTO t(v) VALUES (?)", [.text("row \(index)")]) }
             let (frames, current) = try await harness.pullGeneration(1)
@@ -42,7 +42,7 @@ struct ReplicationEndpointTests {
 
     @Test("unknown generations answer 410, malformed paths 400, a push 405")
     func statusCodes() async throws {
-        try await ServerHarness.withServer { harness throws in
+        try await ServerHarness.withReplication { harness throws in
             #expect(try await harness.request(.GET, "/export/2").status == 410)
             #expect(try await harness.request(.GET, "/export/0").status == 410)
             #expect(try await harness.request(.GET, "/sync/2/1/129").status == 410)
@@ -56,7 +56,7 @@ struct ReplicationEndpointTests {
 
     @Test("the replication endpoints need the same token as Hrana (401 otherwise, never leaking it)")
     func authentication() async throws {
-        try await ServerHarness.withServer(configure: { $0.authToken = "rep-s3cret" }) { harness throws in
+        try await ServerHarness.withReplication(configure: { $0.authToken = "rep-s3cret" }) { harness throws in
             for path in ["/info", "/export/1", "/sync/1/1/129"] {
                 let missing = try await harness.request(.GET, path)
                 #expect(missing.status == 401, "\(path)")
@@ -72,7 +72,7 @@ struct ReplicationEndpointTests {
 
     @Test("replication is off: the endpoints are 404 and SQLite checkpoints on its own")
     func disabled() async throws {
-        try await ServerHarness.withServer(configure: { $0.replication.isEnabled = false }) { harness throws in
+        try await ServerHarness.withServer { harness throws in
             #expect(try await harness.request(.GET, "/info").status == 404)
             #expect(try await harness.request(.GET, "/sync/1/1/129").status == 404)
             let insert = try await harness.query("CREATE TABLE t(x)")
@@ -82,7 +82,7 @@ struct ReplicationEndpointTests {
 
     @Test("writes carry replication_index: frames before this generation plus its committed frames")
     func replicationIndex() async throws {
-        try await ServerHarness.withServer { harness throws in
+        try await ServerHarness.withReplication { harness throws in
             let create = try await harness.query("CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT)")
             let first = try #require(create.replicationIndex)
             let insert = try await harness.query("INSERT INTO t(v) VALUES ('a')")

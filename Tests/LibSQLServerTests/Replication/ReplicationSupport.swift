@@ -20,6 +20,7 @@ struct ReplicationFolder: Sendable {
         configure: (inout ServerConfiguration) -> Void = { _ in }, _ body: (ServerHarness) async throws -> T
     ) async throws -> T {
         var configuration = ServerConfiguration(databasePath: databasePath, port: 0)
+        configuration.replication.isEnabled = true
         configuration.replication.pollInterval = .milliseconds(20)
         configure(&configuration)
         let path = databasePath
@@ -31,6 +32,16 @@ struct ReplicationFolder: Sendable {
 
 /// libSQL's sync protocol v2 as the tests speak it.
 extension ServerHarness {
+    /// A fresh server with replication on.
+    static func withReplication<T: Sendable>(
+        configure: (inout ServerConfiguration) -> Void = { _ in }, _ body: (ServerHarness) async throws -> T
+    ) async throws -> T {
+        try await withServer(configure: { configuration in
+            configuration.replication.isEnabled = true
+            configure(&configuration)
+        }, body)
+    }
+
     func currentGeneration(token: String? = nil) async throws -> Int {
         let result = try await request(.GET, "/info", headers: token.map { [("Authorization", "Bearer \($0)")] } ?? [])
         #expect(result.status == 200, "\(result.text)")
