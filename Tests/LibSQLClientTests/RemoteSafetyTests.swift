@@ -54,13 +54,15 @@ final class StoreRefusingTransport: HTTPTransport {
             configuration.protocolVersion = version
             let db = try Database(configuration: configuration)
             try await db.execute("CREATE TABLE t (x INT)")
-            for _ in 0..<15 {
+            for _ in 0..<40 {
                 await #expect(throws: Rollback.self) {
                     try await db.transaction(.write) { tx in
-                        async let a = tx.execute("INSERT INTO t VALUES (1)")
-                        async let b = tx.execute("INSERT INTO t VALUES (2)")
-                        async let c = tx.execute("INSERT INTO t VALUES (3)")
-                        _ = try await (a, b, c)
+                        try await withThrowingTaskGroup(of: Void.self) { group in
+                            for value in 0..<8 {
+                                group.addTask { try await tx.execute("INSERT INTO t VALUES (\(value))") }
+                            }
+                            try await group.waitForAll()
+                        }
                         throw Rollback()
                     }
                 }
