@@ -1,4 +1,5 @@
 import Hrana
+import SQLiteCore
 
 /// Runs the requests of one pipeline on a stream's session: inline while they are cheap, then on a
 /// worker thread.

@@ -8,9 +8,9 @@ import Synchronization
 /// with a lock); it is opened with `SQLITE_OPEN_NOMUTEX`. The one exception is ``interrupt()``, which may be
 /// called from any thread at any time, also concurrently with ``close()``. Statements prepared on a
 /// connection follow the same contract and must not outlive it.
-public final class SQLiteConnection: @unchecked Sendable {
+package final class SQLiteConnection: @unchecked Sendable {
     /// How a connection opens its file.
-    public enum Mode: Sendable {
+    package enum Mode: Sendable {
         /// Reading and writing.
         case readWrite
         /// Reading only.
@@ -18,7 +18,7 @@ public final class SQLiteConnection: @unchecked Sendable {
     }
 
     /// The state of the connection's transaction (`sqlite3_txn_state`).
-    public enum TransactionState: Sendable, Hashable {
+    package enum TransactionState: Sendable, Hashable {
         /// No transaction is open.
         case none
         /// A read transaction is open.
@@ -28,7 +28,7 @@ public final class SQLiteConnection: @unchecked Sendable {
     }
 
     /// A run-time limit (`sqlite3_limit`).
-    public enum Limit: Sendable, Hashable {
+    package enum Limit: Sendable, Hashable {
         /// The longest string or blob, and row, in bytes (`SQLITE_LIMIT_LENGTH`).
         case length
         /// The longest SQL text in bytes (`SQLITE_LIMIT_SQL_LENGTH`).
@@ -55,10 +55,10 @@ public final class SQLiteConnection: @unchecked Sendable {
     private var progressHandlerBox: Unmanaged<ProgressHandlerBox>?
 
     /// The path the connection was opened with.
-    public let path: String
+    package let path: String
 
     /// Opens (and by default creates) a database file. Extended result codes are enabled.
-    public init(path: String, mode: Mode = .readWrite, create: Bool = true) throws(SQLiteError) {
+    package init(path: String, mode: Mode = .readWrite, create: Bool = true) throws(SQLiteError) {
         var flags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_URI
         switch mode {
         case .readWrite: flags |= SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0)
@@ -82,13 +82,13 @@ public final class SQLiteConnection: @unchecked Sendable {
     }
 
     /// The `sqlite3*` handle, for calls this wrapper does not cover. Valid until ``close()``.
-    public var handle: OpaquePointer { rawHandle }
+    package var handle: OpaquePointer { rawHandle }
 
     /// Whether ``close()`` has run.
-    public var isClosed: Bool { handleLock.withLock { $0 == nil } }
+    package var isClosed: Bool { handleLock.withLock { $0 == nil } }
 
     /// Closes the connection, rolling back any open transaction. Idempotent.
-    public func close() {
+    package func close() {
         handleLock.withLock { handle in
             guard let open = handle else { return }
             handle = nil
@@ -103,7 +103,7 @@ public final class SQLiteConnection: @unchecked Sendable {
 
     /// Makes the statement running on this connection, if any, fail with `SQLITE_INTERRUPT` soon.
     /// Safe from any thread; a no-op when the connection is idle or closed.
-    public func interrupt() {
+    package func interrupt() {
         handleLock.withLock { handle in
             if let handle { sqlite3_interrupt(handle) }
         }
@@ -115,7 +115,7 @@ public final class SQLiteConnection: @unchecked Sendable {
     ///
     /// Returns `nil` as the statement when the text before the tail holds no statement (empty,
     /// whitespace, comments or a lone `;`), and the unparsed rest of the text as `tail`.
-    public func prepare(_ sql: String) throws(SQLiteError) -> (statement: SQLiteStatement?, tail: String) {
+    package func prepare(_ sql: String) throws(SQLiteError) -> (statement: SQLiteStatement?, tail: String) {
         try withUTF8(sql) { (buffer) throws(SQLiteError) -> (statement: SQLiteStatement?, tail: String) in
             let (statement, consumed) = try prepare(buffer)
             let tail = consumed < buffer.count
@@ -125,7 +125,7 @@ public final class SQLiteConnection: @unchecked Sendable {
     }
 
     /// Compiles the first statement of a UTF-8 buffer; returns it and the number of bytes consumed.
-    public func prepare(_ utf8: UnsafeBufferPointer<UInt8>) throws(SQLiteError) -> (statement: SQLiteStatement?, consumed: Int) {
+    package func prepare(_ utf8: UnsafeBufferPointer<UInt8>) throws(SQLiteError) -> (statement: SQLiteStatement?, consumed: Int) {
         guard let base = utf8.baseAddress, !utf8.isEmpty else { return (nil, 0) }
         var statement: OpaquePointer?
         var tail: UnsafePointer<CChar>?
@@ -140,7 +140,7 @@ public final class SQLiteConnection: @unchecked Sendable {
     }
 
     /// Runs every statement of a script in order, discarding rows; stops at the first error.
-    public func execute(script: String) throws(SQLiteError) {
+    package func execute(script: String) throws(SQLiteError) {
         try withUTF8(script) { (buffer) throws(SQLiteError) in
             var offset = 0
             while offset < buffer.count {
@@ -157,19 +157,19 @@ public final class SQLiteConnection: @unchecked Sendable {
     // MARK: State
 
     /// Whether the connection is in autocommit mode (no explicit transaction open).
-    public var isAutocommit: Bool { sqlite3_get_autocommit(rawHandle) != 0 }
+    package var isAutocommit: Bool { sqlite3_get_autocommit(rawHandle) != 0 }
 
     /// Rows changed by the most recently completed INSERT, UPDATE or DELETE.
-    public var changes: Int64 { Int64(sqlite3_changes64(rawHandle)) }
+    package var changes: Int64 { Int64(sqlite3_changes64(rawHandle)) }
 
     /// Rows changed by every INSERT, UPDATE and DELETE since the connection opened, triggers included.
-    public var totalChanges: Int64 { Int64(sqlite3_total_changes64(rawHandle)) }
+    package var totalChanges: Int64 { Int64(sqlite3_total_changes64(rawHandle)) }
 
     /// The rowid of the most recent successful INSERT on this connection.
-    public var lastInsertRowID: Int64 { sqlite3_last_insert_rowid(rawHandle) }
+    package var lastInsertRowID: Int64 { sqlite3_last_insert_rowid(rawHandle) }
 
     /// The transaction state of the main database.
-    public var transactionState: TransactionState {
+    package var transactionState: TransactionState {
         switch sqlite3_txn_state(rawHandle, nil) {
         case SQLITE_TXN_WRITE: .write
         case SQLITE_TXN_READ: .read
@@ -181,17 +181,17 @@ public final class SQLiteConnection: @unchecked Sendable {
 
     /// Sets a run-time limit and returns the previous value.
     @discardableResult
-    public func setLimit(_ limit: Limit, _ value: Int32) -> Int32 {
+    package func setLimit(_ limit: Limit, _ value: Int32) -> Int32 {
         sqlite3_limit(rawHandle, limit.rawValue, value)
     }
 
     /// Reads a run-time limit.
-    public func limit(_ limit: Limit) -> Int32 {
+    package func limit(_ limit: Limit) -> Int32 {
         sqlite3_limit(rawHandle, limit.rawValue, -1)
     }
 
     /// Makes SQLite retry for up to `timeout` when the database is locked (replaces any busy handler).
-    public func setBusyTimeout(_ timeout: Duration) {
+    package func setBusyTimeout(_ timeout: Duration) {
         removeBusyHandler()
         sqlite3_busy_timeout(rawHandle, Int32(clamping: timeout.milliseconds))
     }
@@ -199,7 +199,7 @@ public final class SQLiteConnection: @unchecked Sendable {
     /// Installs a busy handler: called with the number of earlier calls for the same lock wait, it
     /// returns `true` to retry (after sleeping as it sees fit) or `false` to give up with `SQLITE_BUSY`.
     /// Replaces any busy timeout. Runs on the thread that is using the connection.
-    public func setBusyHandler(_ handler: @escaping @Sendable (Int32) -> Bool) {
+    package func setBusyHandler(_ handler: @escaping @Sendable (Int32) -> Bool) {
         removeBusyHandler()
         let box = Unmanaged.passRetained(BusyHandlerBox(handler))
         busyHandlerBox = box
@@ -218,7 +218,7 @@ public final class SQLiteConnection: @unchecked Sendable {
     /// Installs a progress handler (`sqlite3_progress_handler`): called about every `instructions` virtual
     /// machine instructions of a running statement, it returns `true` to stop the statement with
     /// `SQLITE_INTERRUPT`. `nil` removes it. Runs on the thread that is using the connection.
-    public func setProgressHandler(every instructions: Int32, _ handler: (@Sendable () -> Bool)?) {
+    package func setProgressHandler(every instructions: Int32, _ handler: (@Sendable () -> Bool)?) {
         sqlite3_progress_handler(rawHandle, 0, nil, nil)
         progressHandlerBox?.release()
         progressHandlerBox = nil
@@ -233,13 +233,13 @@ public final class SQLiteConnection: @unchecked Sendable {
 
     /// Switches the database to write-ahead logging (persistent for the file) and returns the resulting mode.
     @discardableResult
-    public func enableWAL() throws(SQLiteError) -> String {
+    package func enableWAL() throws(SQLiteError) -> String {
         try journalMode("WAL")
     }
 
     /// Sets the journal mode (`PRAGMA journal_mode`) and returns the mode now in effect, lower-cased.
     @discardableResult
-    public func journalMode(_ mode: String) throws(SQLiteError) -> String {
+    package func journalMode(_ mode: String) throws(SQLiteError) -> String {
         let allowed: Set<String> = ["delete", "truncate", "persist", "memory", "wal", "off"]
         guard allowed.contains(mode.lowercased()) else {
             throw SQLiteError(extendedCode: SQLITE_MISUSE, message: "unknown journal mode \(mode)")
@@ -251,7 +251,7 @@ public final class SQLiteConnection: @unchecked Sendable {
     }
 
     /// Runs a checkpoint of the write-ahead log (`SQLITE_CHECKPOINT_TRUNCATE` by default).
-    public func checkpoint(truncate: Bool = true) throws(SQLiteError) {
+    package func checkpoint(truncate: Bool = true) throws(SQLiteError) {
         let mode = truncate ? SQLITE_CHECKPOINT_TRUNCATE : SQLITE_CHECKPOINT_PASSIVE
         let result = sqlite3_wal_checkpoint_v2(rawHandle, nil, mode, nil, nil)
         guard result == SQLITE_OK else { throw SQLiteError(result: result, connection: rawHandle) }
@@ -259,12 +259,12 @@ public final class SQLiteConnection: @unchecked Sendable {
 }
 
 /// Calls `body` with the UTF-8 bytes of `text`, keeping the typed error.
-func withUTF8<R>(
-    _ text: String, _ body: (UnsafeBufferPointer<UInt8>) throws(SQLiteError) -> R
-) throws(SQLiteError) -> R {
+func withUTF8<R, E: Error>(
+    _ text: String, _ body: (UnsafeBufferPointer<UInt8>) throws(E) -> R
+) throws(E) -> R {
     var text = text
-    let result: Result<R, SQLiteError> = text.withUTF8 { buffer in
-        do throws(SQLiteError) { return .success(try body(buffer)) } catch { return .failure(error) }
+    let result: Result<R, E> = text.withUTF8 { buffer in
+        do throws(E) { return .success(try body(buffer)) } catch { return .failure(error) }
     }
     return try result.get()
 }

@@ -1,20 +1,20 @@
 import CSQLite
 
 /// An error reported by SQLite: its result codes, message and, for SQL text errors, the byte offset.
-public struct SQLiteError: Error, Sendable, Hashable, CustomStringConvertible {
+package struct SQLiteError: Error, Sendable, Hashable, CustomStringConvertible {
     /// The primary result code (`SQLITE_CONSTRAINT` = 19...), the low 8 bits of ``extendedCode``.
-    public var code: Int32 { extendedCode & 0xFF }
+    package var code: Int32 { extendedCode & 0xFF }
     /// The extended result code (`SQLITE_CONSTRAINT_UNIQUE` = 2067...).
-    public var extendedCode: Int32
+    package var extendedCode: Int32
     /// The message (`sqlite3_errmsg` when the error came from a connection).
-    public var message: String
+    package var message: String
     /// The byte offset in the SQL text the error refers to (`sqlite3_error_offset`), or `nil`.
-    public var offset: Int?
+    package var offset: Int?
     /// True when the error is not SQLite's own but a column holding text that is not valid UTF-8.
-    public var isInvalidUTF8: Bool
+    package var isInvalidUTF8: Bool
 
     /// Creates an error.
-    public init(extendedCode: Int32, message: String, offset: Int? = nil, isInvalidUTF8: Bool = false) {
+    package init(extendedCode: Int32, message: String, offset: Int? = nil, isInvalidUTF8: Bool = false) {
         self.extendedCode = extendedCode
         self.message = message
         self.offset = offset
@@ -37,10 +37,10 @@ public struct SQLiteError: Error, Sendable, Hashable, CustomStringConvertible {
     }
 
     /// The name of the primary code, e.g. `SQLITE_CONSTRAINT`.
-    public var primaryCodeName: String { SQLiteCodeNames.primary[code] ?? "SQLITE_UNKNOWN" }
+    package var primaryCodeName: String { SQLiteCodeNames.primary[code] ?? "SQLITE_UNKNOWN" }
 
     /// The name of the extended code, e.g. `SQLITE_CONSTRAINT_UNIQUE`; the primary name when it has no extension.
-    public var extendedCodeName: String { SQLiteCodeNames.extended[extendedCode] ?? primaryCodeName }
+    package var extendedCodeName: String { SQLiteCodeNames.extended[extendedCode] ?? primaryCodeName }
 
-    public var description: String { "\(extendedCodeName): \(message)" }
+    package var description: String { "\(extendedCodeName): \(message)" }
 }

@@ -5,11 +5,11 @@ import Hrana
 /// A compiled SQL statement of a ``SQLiteConnection``; finalized on deinit.
 ///
 /// Follows its connection's thread-safety contract: use it from one thread at a time.
-public final class SQLiteStatement {
+package final class SQLiteStatement {
     /// The `sqlite3_stmt*` handle.
-    public let handle: OpaquePointer
+    package let handle: OpaquePointer
     /// The connection it was prepared on (kept alive by the statement).
-    public let connection: SQLiteConnection
+    package let connection: SQLiteConnection
 
     init(handle: OpaquePointer, connection: SQLiteConnection) {
         self.handle = handle
@@ -21,32 +21,32 @@ public final class SQLiteStatement {
     }
 
     /// The SQL text of the statement.
-    public var sql: String { sqlite3_sql(handle).map { String(cString: $0) } ?? "" }
+    package var sql: String { sqlite3_sql(handle).map { String(cString: $0) } ?? "" }
 
     /// Whether the statement leaves the database unchanged (`sqlite3_stmt_readonly`).
-    public var isReadOnly: Bool { sqlite3_stmt_readonly(handle) != 0 }
+    package var isReadOnly: Bool { sqlite3_stmt_readonly(handle) != 0 }
 
     /// Whether the statement is an `EXPLAIN` or `EXPLAIN QUERY PLAN` (`sqlite3_stmt_isexplain`).
-    public var isExplain: Bool { sqlite3_stmt_isexplain(handle) != 0 }
+    package var isExplain: Bool { sqlite3_stmt_isexplain(handle) != 0 }
 
     // MARK: Parameters
 
     /// The number of the largest parameter (`sqlite3_bind_parameter_count`).
-    public var parameterCount: Int32 { sqlite3_bind_parameter_count(handle) }
+    package var parameterCount: Int32 { sqlite3_bind_parameter_count(handle) }
 
     /// The name of parameter `index` (1-based) with its prefix (`:a`, `?3`), or `nil` for an anonymous `?` or a gap.
-    public func parameterName(_ index: Int32) -> String? {
+    package func parameterName(_ index: Int32) -> String? {
         sqlite3_bind_parameter_name(handle, index).map { String(cString: $0) }
     }
 
     /// The index of the parameter with this exact name (prefix included), or `nil`.
-    public func parameterIndex(_ name: String) -> Int32? {
+    package func parameterIndex(_ name: String) -> Int32? {
         let index = sqlite3_bind_parameter_index(handle, name)
         return index > 0 ? index : nil
     }
 
     /// Binds a value to parameter `index` (1-based).
-    public func bind(_ value: Value, at index: Int32) throws(SQLiteError) {
+    package func bind(_ value: Value, at index: Int32) throws(SQLiteError) {
         let result: Int32
         switch value {
         case .null:
@@ -76,14 +76,14 @@ public final class SQLiteStatement {
     }
 
     /// Sets every parameter back to NULL.
-    public func clearBindings() {
+    package func clearBindings() {
         sqlite3_clear_bindings(handle)
     }
 
     // MARK: Execution
 
     /// Runs the statement to its next row: `true` when a row is available, `false` when done.
-    public func step() throws(SQLiteError) -> Bool {
+    package func step() throws(SQLiteError) -> Bool {
         switch sqlite3_step(handle) {
         case SQLITE_ROW: return true
         case SQLITE_DONE: return false
@@ -92,27 +92,27 @@ public final class SQLiteStatement {
     }
 
     /// Resets the statement so it can run again; bindings are kept.
-    public func reset() {
+    package func reset() {
         sqlite3_reset(handle)
     }
 
     // MARK: Columns
 
     /// The number of result columns.
-    public var columnCount: Int32 { sqlite3_column_count(handle) }
+    package var columnCount: Int32 { sqlite3_column_count(handle) }
 
     /// The name of a result column (`sqlite3_column_name`: the alias, or SQLite's text for the expression).
-    public func columnName(_ index: Int32) -> String? {
+    package func columnName(_ index: Int32) -> String? {
         sqlite3_column_name(handle, index).map { String(cString: $0) }
     }
 
     /// The declared type of a result column, verbatim, or `nil` for an expression.
-    public func columnDeclaredType(_ index: Int32) -> String? {
+    package func columnDeclaredType(_ index: Int32) -> String? {
         sqlite3_column_decltype(handle, index).map { String(cString: $0) }
     }
 
     /// The storage class of a value.
-    public enum StorageClass: Sendable, Hashable {
+    package enum StorageClass: Sendable, Hashable {
         /// `SQLITE_INTEGER`.
         case integer
         /// `SQLITE_FLOAT`.
@@ -126,7 +126,7 @@ public final class SQLiteStatement {
     }
 
     /// The storage class of a column of the current row.
-    public func columnType(_ index: Int32) -> StorageClass {
+    package func columnType(_ index: Int32) -> StorageClass {
         switch sqlite3_column_type(handle, index) {
         case SQLITE_INTEGER: .integer
         case SQLITE_FLOAT: .float
@@ -138,7 +138,7 @@ public final class SQLiteStatement {
 
     /// Reads a column of the current row exactly as stored. Text that is not valid UTF-8 throws an
     /// error whose ``SQLiteError/isInvalidUTF8`` is true.
-    public func value(at index: Int32) throws(SQLiteError) -> Value {
+    package func value(at index: Int32) throws(SQLiteError) -> Value {
         switch sqlite3_column_type(handle, index) {
         case SQLITE_INTEGER:
             return .integer(sqlite3_column_int64(handle, index))
@@ -165,7 +165,7 @@ public final class SQLiteStatement {
     }
 
     /// Reads every column of the current row.
-    public func row() throws(SQLiteError) -> [Value] {
+    package func row() throws(SQLiteError) -> [Value] {
         let count = columnCount
         var values: [Value] = []
         values.reserveCapacity(Int(count))

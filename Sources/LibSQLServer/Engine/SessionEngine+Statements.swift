@@ -41,15 +41,15 @@ extension SessionEngine {
         onRow: ([Value]) throws(ExecutionStop) -> Void
     ) throws(ExecutionStop) -> Outcome {
         if refuseForTimeout() { throw .failed(EngineError.transactionTimeout) }
-        let kind = SQLText.statementKind(sql)
         let statement: SQLiteStatement
         do {
-            statement = try prepareSingle(sql)
-            try ArgumentBinder.bind(stmt, to: statement)
+            statement = try connection.prepareSingle(sql)
+            try statement.bind(positional: stmt.effectiveArgs, named: Self.namedArguments(of: stmt))
         } catch {
             if isRunningInline && inlineGaveUp(code: error.code) { throw .needsWorker }
-            throw .failed(error)
+            throw .failed(error.protocolError)
         }
+        let kind = statement.kind
         if isRunningInline && !(kind == .query && statement.isReadOnly) { throw .needsWorker }
         let columnCount = statement.columnCount
         var columns: [Column] = []
@@ -93,36 +93,13 @@ extension SessionEngine {
             durationMS: Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15)
     }
 
-    /// Compiles exactly one statement: `SQL_NO_STATEMENT` for none, `SQL_MANY_STATEMENTS` for more.
-    func prepareSingle(_ sql: String) throws(ProtocolError) -> SQLiteStatement {
-        var remaining = SQLText.rewritingReadonlyBegin(sql) ?? sql
-        var found: SQLiteStatement?
-        do {
-            while found == nil {
-                let (statement, tail) = try connection.prepare(remaining)
-                if let statement {
-                    found = statement
-                } else if tail.isEmpty || tail.utf8.count >= remaining.utf8.count {
-                    throw EngineError.noStatement
-                }
-                remaining = tail
-            }
-        } catch let error as SQLiteError {
-            throw EngineError.sqlite(error, atPrepare: true)
-        } catch let error as ProtocolError {
-            throw error
-        } catch {
-            throw EngineError.noStatement
-        }
-        while !remaining.isEmpty {
-            guard let (statement, tail) = try? connection.prepare(remaining), statement == nil else {
-                throw EngineError.manyStatements
-            }
-            if tail.utf8.count >= remaining.utf8.count { break }
-            remaining = tail
-        }
-        guard let found else { throw EngineError.noStatement }
-        return found
+    /// A statement's named arguments by name; the first of two with one name wins, as in sqld.
+    static func namedArguments(of stmt: Stmt) -> [String: Value] {
+        let namedArgs = stmt.effectiveNamedArgs
+        guard !namedArgs.isEmpty else { return [:] }
+        var named: [String: Value] = [:]
+        for arg in namedArgs where named[arg.name] == nil { named[arg.name] = arg.value }
+        return named
     }
 
     func runSequence(_ sql: String) -> StreamResult {
@@ -156,9 +133,9 @@ extension SessionEngine {
     func describe(_ sql: String) -> StreamResult {
         let statement: SQLiteStatement
         do {
-            statement = try prepareSingle(sql)
+            statement = try connection.prepareSingle(sql)
         } catch {
-            return .error(error)
+            return .error(error.protocolError)
         }
         let parameterCount = statement.parameterCount
         let params = parameterCount > 0

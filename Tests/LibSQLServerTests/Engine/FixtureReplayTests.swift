@@ -1,6 +1,7 @@
 import Fixtures
 import Foundation
 import Hrana
+import SQLiteCore
 import Testing
 @testable import LibSQLServer
 

@@ -14,7 +14,7 @@ extension EngineTests {
             #expect(error.message == "SQL string does not contain any statement")
         }
 
-        @Test(arguments: ["SELECT 1; SELECT 2", "SELECT 1; garbage", "SELECT 1;; SELECT 2 -- x", "SELECT 1; -- c\nSELECT 2"])
+        @Test(arguments: ["SELECT 1; SELECT 2", "SELECT 1; ; SELECT 2", "SELECT 1; garbage", "SELECT 1;; SELECT 2 -- x", "SELECT 1; -- c\nSELECT 2"])
         func textWithTwoStatements(sql: String) throws {
             let harness = try EngineHarness()
             let error = try harness.session().failure(sql)

@@ -1,4 +1,5 @@
 import Hrana
+import SQLiteCore
 import Testing
 @testable import LibSQLServer
 
@@ -13,7 +14,7 @@ extension EngineTests {
             #expect(stmtResult.rows == [[.integer(42)]])
             let batch = try session.batch([BatchStep(stmt: Stmt(sqlID: 0, args: [.integer(1)]))])
             #expect(batch.stepResults.first??.rows == [[.integer(2)]])
-            #expect(try session.handle(.describe(sql: nil, sqlID: 0), version: .v3) != .error(EngineError.noStatement))
+            #expect(try session.handle(.describe(sql: nil, sqlID: 0), version: .v3) != .error(StatementError.noStatement.protocolError))
             #expect(try session.handle(.closeSQL(id: 0), version: .v3) == .ok(.closeSQL))
             #expect(try session.handle(.closeSQL(id: 99), version: .v3) == .ok(.closeSQL))
             #expect(throws: StreamFailure.self) { try session.handle(.execute(Stmt(sqlID: 0)), version: .v3) }
@@ -59,7 +60,7 @@ extension EngineTests {
             let b = try harness.session()
             _ = try a.handle(.storeSQL(id: 1, sql: "SELECT 1"), version: .v3)
             #expect(throws: StreamFailure.self) { try b.handle(.execute(Stmt(sqlID: 1)), version: .v3) }
-            #expect(try a.handle(.execute(Stmt(sqlID: 1)), version: .v3) != .error(EngineError.noStatement))
+            #expect(try a.handle(.execute(Stmt(sqlID: 1)), version: .v3) != .error(StatementError.noStatement.protocolError))
         }
     }
 }

@@ -1,31 +1,40 @@
-/// A minimal SQLite tokenizer for what the engine must know before SQLite sees the text: the kind of a
-/// statement (for `affected_row_count`/`last_insert_rowid`) and libSQL's `BEGIN READONLY` syntax.
-enum SQLText {
+/// A minimal SQLite tokenizer for what must be known about SQL text besides what SQLite reports: the kind
+/// of a statement (for `affected_row_count`/`last_insert_rowid`), whether text after a statement holds
+/// another one, and libSQL's `BEGIN READONLY` syntax. Comments, string literals and quoted identifiers are
+/// skipped as SQLite's tokenizer skips them, so words inside them never count.
+package enum SQLText {
     /// The kind of statement, from its leading keyword (the main verb after a `WITH` clause).
-    enum StatementKind: Equatable {
+    package enum StatementKind: Equatable, Sendable {
         case insert, update, delete, query, other
 
         /// Whether `sqlite3_changes()` describes the statement.
-        var changesRows: Bool { self == .insert || self == .update || self == .delete }
+        package var changesRows: Bool { self == .insert || self == .update || self == .delete }
     }
 
-    struct Token {
-        enum Kind: Equatable {
+    package struct Token {
+        package enum Kind: Equatable {
             case word(String)
             case quoted
             case symbol(UInt8)
         }
 
-        var kind: Kind
-        var end: Int
+        package var kind: Kind
+        /// The offset just past the token.
+        package var end: Int
     }
 
-    /// The kind of the first statement of `sql`.
-    static func statementKind(_ sql: String) -> StatementKind {
+    /// The kind of the first statement of `sql`, from its text alone (before it is prepared).
+    package static func statementKind(_ sql: String) -> StatementKind {
+        var sql = sql
+        return sql.withUTF8 { statementKind($0) }
+    }
+
+    /// The kind of the first statement of UTF-8 text.
+    package static func statementKind(_ bytes: UnsafeBufferPointer<UInt8>) -> StatementKind {
         var kind = StatementKind.other
         var depth = 0
         var sawWith = false
-        scan(Array(sql.utf8)) { token in
+        scan(bytes) { token in
             switch token.kind {
             case .symbol(UInt8(ascii: "(")):
                 depth += 1
@@ -55,36 +64,61 @@ enum SQLText {
         return kind
     }
 
+    /// Whether UTF-8 text holds no statement: only whitespace, comments and empty statements (`;`).
+    package static func isBlank(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        var blank = true
+        scan(bytes) { token in
+            if case .symbol(UInt8(ascii: ";")) = token.kind { return true }
+            blank = false
+            return false
+        }
+        return blank
+    }
+
+    /// Whether `sql` starts with libSQL's `BEGIN READONLY` / `BEGIN TRANSACTION READONLY`.
+    package static func beginsReadOnlyTransaction(_ sql: String) -> Bool {
+        readonlyBeginEnd(sql) != nil
+    }
+
     /// Rewrites a leading `BEGIN READONLY` / `BEGIN TRANSACTION READONLY` (libSQL grammar, a deferred
     /// transaction there) to `BEGIN DEFERRED`, keeping the rest of the text; `nil` when there is nothing to rewrite.
-    static func rewritingReadonlyBegin(_ sql: String) -> String? {
-        let bytes = Array(sql.utf8)
-        var words: [String] = []
-        var end = 0
-        var valid = true
-        scan(bytes) { token in
-            switch token.kind {
-            case .word(let word):
-                words.append(word)
-                end = token.end
-                if words.count == 1 ? word != "BEGIN" : !(word == "TRANSACTION" || word == "READONLY") {
+    package static func rewritingReadonlyBegin(_ sql: String) -> String? {
+        guard let end = readonlyBeginEnd(sql) else { return nil }
+        let utf8 = sql.utf8
+        return "BEGIN DEFERRED" + String(decoding: utf8[utf8.index(utf8.startIndex, offsetBy: end)...], as: UTF8.self)
+    }
+
+    /// The offset just past the `READONLY` keyword of a leading read-only `BEGIN`, or `nil`.
+    private static func readonlyBeginEnd(_ sql: String) -> Int? {
+        var sql = sql
+        return sql.withUTF8 { bytes -> Int? in
+            var words: [String] = []
+            var end = 0
+            var valid = true
+            scan(bytes) { token in
+                switch token.kind {
+                case .word(let word):
+                    words.append(word)
+                    end = token.end
+                    if words.count == 1 ? word != "BEGIN" : !(word == "TRANSACTION" || word == "READONLY") {
+                        valid = false
+                        return false
+                    }
+                    return words.count < 4 && word != "READONLY"
+                case .symbol(UInt8(ascii: ";")):
+                    return false
+                default:
                     valid = false
                     return false
                 }
-                return words.count < 4
-            case .symbol(UInt8(ascii: ";")):
-                return false
-            default:
-                valid = false
-                return false
             }
+            guard valid, words.first == "BEGIN", words.last == "READONLY" else { return nil }
+            return end
         }
-        guard valid, words.first == "BEGIN", words.contains("READONLY") else { return nil }
-        return "BEGIN DEFERRED" + String(decoding: bytes[end...], as: UTF8.self)
     }
 
     /// Calls `visit` for each token of `bytes` (skipping whitespace and comments) until it returns false.
-    static func scan(_ bytes: [UInt8], _ visit: (Token) -> Bool) {
+    package static func scan(_ bytes: UnsafeBufferPointer<UInt8>, _ visit: (Token) -> Bool) {
         var index = 0
         let count = bytes.count
         while index < count {
@@ -121,7 +155,8 @@ enum SQLText {
                 if isWordStart(byte) {
                     let start = index
                     while index < count && isWordPart(bytes[index]) { index += 1 }
-                    let word = String(decoding: bytes[start..<index], as: UTF8.self).uppercased()
+                    let word = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
+                        .uppercased()
                     if !visit(Token(kind: .word(word), end: index)) { return }
                 } else {
                     index += 1
