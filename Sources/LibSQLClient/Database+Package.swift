@@ -17,7 +17,7 @@ extension Database {
 
 extension RowSequence {
     /// Rows of the sequence `prepare` returns; `prepare` runs when iteration starts.
-    package init(after prepare: @escaping @Sendable () async throws -> RowSequence) {
-        self.init(open: { try await prepare().open() })
+    package static func deferred(_ prepare: @escaping @Sendable () async throws -> RowSequence) -> RowSequence {
+        RowSequence(open: { try await prepare().open() })
     }
 }

@@ -258,7 +258,7 @@ public final class EmbeddedReplica: DatabaseConnection {
     /// Streams the rows of a query from the local file when it is read-only, else from the remote (a write
     /// through `query` is seen by reads that start after its rows were read).
     public func query(_ statement: Statement) -> RowSequence {
-        RowSequence(after: { [self] in
+        RowSequence.deferred({ [self] in
             if reader.isReadOnly(statement.sql) {
                 try await syncForRead()
                 return reader.database.query(statement)

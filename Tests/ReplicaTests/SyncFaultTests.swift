@@ -17,18 +17,20 @@ import Testing
             try await withReplicationServer(directory: directory) { server, primary in
                 try await primary.execute("CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT, b BLOB)")
                 let transport = FaultyTransport(AsyncHTTPClientTransport())
-                let replica = try await EmbeddedReplica.open(
-                    path: directory + "/replica.db", url: server.url.absoluteString,
-                    options: EmbeddedReplica.Options(readYourWrites: false, syncTimeout: syncTimeout, transport: transport))
-                try await replica.sync()
+                var replica: EmbeddedReplica?
                 do {
-                    try await body(replica, transport, primary)
+                    let opened = try await EmbeddedReplica.open(
+                        path: directory + "/replica.db", url: server.url.absoluteString,
+                        options: EmbeddedReplica.Options(readYourWrites: false, syncTimeout: syncTimeout, transport: transport))
+                    replica = opened
+                    try await opened.sync()
+                    try await body(opened, transport, primary)
                 } catch {
-                    await replica.close()
+                    await replica?.close()
                     try await transport.shutdown()
                     throw error
                 }
-                await replica.close()
+                await replica?.close()
                 try await transport.shutdown()
             }
         }
