@@ -67,21 +67,47 @@ import Testing
         }
     }
 
-    /// Runs `libsql sync` and returns its exit status, or the signal that killed it.
+    /// A second process is refused while this one has the replica open, and succeeds once it is closed.
+    @Test func aSecondProcessIsRefused() async throws {
+        try await withTemporaryDirectory { directory in
+            try await withReplicationServer(directory: directory) { server, primary in
+                let url = server.url.absoluteString
+                let path = directory + "/replica.db"
+                try await primary.execute("CREATE TABLE t(v)")
+                let replica = try await EmbeddedReplica.open(path: path, url: url)
+                let (refused, output) = try await runSync(path: path, url: url, arguments: [])
+                #expect(refused == 1)
+                #expect(output.contains("alreadyOpen"), "\(output)")
+                await replica.close()
+                let (status, _) = try await runSync(path: path, url: url, arguments: [])
+                #expect(status == 0)
+            }
+        }
+    }
+
     func runSync(path: String, url: String, crashAfter: String) async throws -> Int32 {
+        try await runSync(path: path, url: url, arguments: ["--crash-after", crashAfter]).status
+    }
+
+    /// Runs `libsql sync` and returns its exit status (or the signal that killed it) and its standard error.
+    func runSync(path: String, url: String, arguments: [String]) async throws -> (status: Int32, errors: String) {
         let binary = try #require(
             Bundle.main.executableURL?.deletingLastPathComponent().appendingPathComponent("libsql"))
         try #require(FileManager.default.isExecutableFile(atPath: binary.path), "build the package first")
         let process = Process()
         process.executableURL = binary
-        process.arguments = ["sync", "--replica", path, url, "--crash-after", crashAfter]
+        process.arguments = ["sync", "--replica", path, url] + arguments
+        let errors = FileManager.default.temporaryDirectory.appendingPathComponent("sync-\(UUID().uuidString).err")
+        _ = FileManager.default.createFile(atPath: errors.path, contents: nil)
+        defer { try? FileManager.default.removeItem(at: errors) }
         process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
+        process.standardError = try FileHandle(forWritingTo: errors)
         try process.run()
         let deadline = ContinuousClock.now + .seconds(120)
         while process.isRunning, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
         if process.isRunning { process.terminate() }
         process.waitUntilExit()
-        return process.terminationStatus
+        let text = (try? String(contentsOf: errors, encoding: .utf8)) ?? ""
+        return (process.terminationStatus, text)
     }
 }
