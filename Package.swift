@@ -55,7 +55,7 @@ let package = Package(
             ]
         ),
         // Layer 4: records, migrations, schema.
-        .target(name: "RecordAdapter", dependencies: ["LibSQLClient", "Replica", .product(name: "Logging", package: "swift-log")]),
+        .target(name: "RecordAdapter", dependencies: ["LibSQLClient", "Replica", "SQLiteCore", .product(name: "Logging", package: "swift-log")]),
         // Layer 5: the local libSQL-compatible server.
         .target(
             name: "LibSQLServer",
@@ -73,7 +73,9 @@ let package = Package(
         .executableTarget(
             name: "libsql",
             dependencies: [
-                "LibSQLClient", "LibSQLServer", "Replica", "Hrana",
+        .testTarget(name: "LibSQLClientTests", dependencies: ["LibSQLClient", "LibSQLServer", "Hrana", "SQLiteCore", "Fixtures"]),
+        .testTarget(name: "ReplicaTests", dependencies: ["Replica", "LibSQLClient", "LibSQLServer", "SQLiteCore", "CSQLite", "Fixtures"]),
+        .testTarget(name: "RecordAdapterTests", dependencies: ["RecordAdapter", "LibSQLClient", "LibSQLServer"]),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -96,7 +98,7 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio")]),
         .testTarget(name: "LibSQLClientTests", dependencies: ["LibSQLClient", "LibSQLServer", "Hrana", "SQLiteCore", "Fixtures"]),
         .testTarget(name: "ReplicaTests", dependencies: ["Replica", "LibSQLClient", "LibSQLServer", "SQLiteCore", "CSQLite", "Fixtures"]),
-        .testTarget(name: "RecordAdapterTests", dependencies: ["RecordAdapter"]),
+        .testTarget(name: "RecordAdapterTests", dependencies: ["RecordAdapter", "LibSQLClient", "LibSQLServer"]),
     ],
     swiftLanguageModes: [.v6]
 )
