@@ -20,6 +20,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
     ],
     targets: [
         // Layer 1: the wire protocol, Foundation only.
@@ -40,10 +41,19 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
         // Layer 3: embedded replicas.
-        .target(name: "Replica", dependencies: ["LibSQLClient", "SQLiteCore", .product(name: "Logging", package: "swift-log")]),
+        .target(
+            name: "Replica",
+            dependencies: [
+                "LibSQLClient", "SQLiteCore", "CSQLite",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         // Layer 4: records, migrations, schema.
         .target(name: "RecordAdapter", dependencies: ["LibSQLClient", "Replica", "SQLiteCore", .product(name: "Logging", package: "swift-log")]),
         // Layer 5: the local libSQL-compatible server.
@@ -84,8 +94,8 @@ let package = Package(
             .product(name: "AsyncHTTPClient", package: "async-http-client"), "Gzip", "Fixtures",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio")]),
-        .testTarget(name: "LibSQLClientTests", dependencies: ["LibSQLClient", "LibSQLServer", "Hrana", "Fixtures"]),
-        .testTarget(name: "ReplicaTests", dependencies: ["Replica"]),
+        .testTarget(name: "LibSQLClientTests", dependencies: ["LibSQLClient", "LibSQLServer", "Hrana", "SQLiteCore", "Fixtures"]),
+        .testTarget(name: "ReplicaTests", dependencies: ["Replica", "LibSQLClient", "LibSQLServer", "SQLiteCore", "CSQLite", "Fixtures"]),
         .testTarget(name: "RecordAdapterTests", dependencies: ["RecordAdapter", "LibSQLClient", "LibSQLServer"]),
     ],
     swiftLanguageModes: [.v6]

@@ -10,13 +10,13 @@ import CZlib
 /// for chunk in chunks { try await send(compressor.feed(chunk)) }
 /// try await send(compressor.finish())
 /// ```
-public struct GzipCompressor: ~Copyable, @unchecked Sendable {
+package struct GzipCompressor: ~Copyable, @unchecked Sendable {
     private let stream: UnsafeMutablePointer<z_stream>
     private var finished = false
 
     /// Creates a compressor.
     /// - Parameter level: 0 (store) to 9 (smallest); out-of-range values are clamped.
-    public init(level: Int32 = Gzip.defaultLevel) {
+    package init(level: Int32 = Gzip.defaultLevel) {
         stream = UnsafeMutablePointer<z_stream>.allocate(capacity: 1)
         stream.initialize(to: z_stream())
         // windowBits 15 + 16 selects the gzip wrapper.
@@ -35,7 +35,7 @@ public struct GzipCompressor: ~Copyable, @unchecked Sendable {
     /// Compresses the next chunk and returns the bytes to send, ending at a flush point.
     ///
     /// Must not be called after ``finish()``.
-    public mutating func feed(_ input: some Collection<UInt8>) -> [UInt8] {
+    package mutating func feed(_ input: some Collection<UInt8>) -> [UInt8] {
         if let output = input.withContiguousStorageIfAvailable({ run(UnsafeRawBufferPointer($0), flush: Z_SYNC_FLUSH) }) {
             return output
         }
@@ -43,7 +43,7 @@ public struct GzipCompressor: ~Copyable, @unchecked Sendable {
     }
 
     /// Compresses the next chunk and returns the bytes to send, ending at a flush point.
-    public mutating func feed(_ input: UnsafeRawBufferPointer) -> [UInt8] {
+    package mutating func feed(_ input: UnsafeRawBufferPointer) -> [UInt8] {
         run(input, flush: Z_SYNC_FLUSH)
     }
 
@@ -51,7 +51,7 @@ public struct GzipCompressor: ~Copyable, @unchecked Sendable {
     /// block and the trailer).
     ///
     /// Calling it again returns nothing.
-    public mutating func finish(_ input: UnsafeRawBufferPointer = UnsafeRawBufferPointer(start: nil, count: 0)) -> [UInt8] {
+    package mutating func finish(_ input: UnsafeRawBufferPointer = UnsafeRawBufferPointer(start: nil, count: 0)) -> [UInt8] {
         guard !finished else { return [] }
         finished = true
         return run(input, flush: Z_FINISH)

@@ -8,9 +8,9 @@ import CZlib
 /// output += try decompressor.finish()
 /// ```
 /// Concatenated gzip members are decoded one after another, as HTTP clients do.
-public struct GzipDecompressor: ~Copyable, @unchecked Sendable {
+package struct GzipDecompressor: ~Copyable, @unchecked Sendable {
     /// The container around the deflate data.
-    public enum Format: Sendable, Hashable {
+    package enum Format: Sendable, Hashable {
         /// RFC 1952 gzip (`Content-Encoding: gzip`).
         case gzip
         /// RFC 1950 zlib (`Content-Encoding: deflate`, correctly used).
@@ -33,16 +33,16 @@ public struct GzipDecompressor: ~Copyable, @unchecked Sendable {
     private let stream: UnsafeMutablePointer<z_stream>
     private let format: Format
     /// The largest total output accepted.
-    public let maxOutputSize: Int
+    package let maxOutputSize: Int
     /// The number of decompressed bytes produced so far.
-    public private(set) var totalOutput = 0
+    package private(set) var totalOutput = 0
     private var atMemberEnd = false
 
     /// Creates a decompressor.
     /// - Parameters:
     ///   - format: The container format.
     ///   - maxOutputSize: The largest total decompressed size; more throws ``GzipError/outputTooLarge(limit:)``.
-    public init(format: Format = .gzip, maxOutputSize: Int = 64 << 20) throws(GzipError) {
+    package init(format: Format = .gzip, maxOutputSize: Int = 64 << 20) throws(GzipError) {
         stream = UnsafeMutablePointer<z_stream>.allocate(capacity: 1)
         stream.initialize(to: z_stream())
         let status = inflateInit2_(stream, format.windowBits, zlibVersion(), Int32(MemoryLayout<z_stream>.size))
@@ -62,10 +62,10 @@ public struct GzipDecompressor: ~Copyable, @unchecked Sendable {
     }
 
     /// Whether the input so far ended exactly at the end of a compressed stream.
-    public var isComplete: Bool { atMemberEnd }
+    package var isComplete: Bool { atMemberEnd }
 
     /// Decompresses the next chunk of input and returns the bytes it produced.
-    public mutating func feed(_ input: some Collection<UInt8>) throws(GzipError) -> [UInt8] {
+    package mutating func feed(_ input: some Collection<UInt8>) throws(GzipError) -> [UInt8] {
         let result: Result<[UInt8], GzipError>? = input.withContiguousStorageIfAvailable { buffer in
             Result { () throws(GzipError) in try feed(UnsafeRawBufferPointer(buffer)) }
         }
@@ -78,7 +78,7 @@ public struct GzipDecompressor: ~Copyable, @unchecked Sendable {
     }
 
     /// Decompresses the next chunk of input and returns the bytes it produced.
-    public mutating func feed(_ input: UnsafeRawBufferPointer) throws(GzipError) -> [UInt8] {
+    package mutating func feed(_ input: UnsafeRawBufferPointer) throws(GzipError) -> [UInt8] {
         var output: [UInt8] = []
         guard input.count > 0, let base = input.baseAddress else { return output }
         var remaining = input.count
@@ -128,7 +128,7 @@ public struct GzipDecompressor: ~Copyable, @unchecked Sendable {
 
     /// Signals the end of input: returns any remaining bytes, or throws ``GzipError/truncated`` when the
     /// compressed stream did not end.
-    public mutating func finish() throws(GzipError) -> [UInt8] {
+    package mutating func finish() throws(GzipError) -> [UInt8] {
         guard atMemberEnd else { throw .truncated }
         return []
     }

@@ -16,7 +16,7 @@ final class AsyncSemaphore: Sendable {
         state = Mutex(State(available: permits))
     }
 
-    /// Takes a permit, waiting for one if needed. Throws `CancellationError` if the task is cancelled while waiting.
+    /// Takes a permit, waiting for one if needed. Throws ``LibSQLError/cancelled`` if the task is cancelled while waiting.
     func wait() async throws {
         let fast = state.withLock { state -> Bool in
             if state.available > 0 {
@@ -43,7 +43,7 @@ final class AsyncSemaphore: Sendable {
                 }
                 switch resumeNow {
                 case true?: continuation.resume()
-                case false?: continuation.resume(throwing: CancellationError())
+                case false?: continuation.resume(throwing: LibSQLError.cancelled)
                 case nil: break
                 }
             }
@@ -52,7 +52,7 @@ final class AsyncSemaphore: Sendable {
                 guard let index = state.waiters.firstIndex(where: { $0.id == id }) else { return nil }
                 return state.waiters.remove(at: index).continuation
             }
-            cancelled?.resume(throwing: CancellationError())
+            cancelled?.resume(throwing: LibSQLError.cancelled)
         }
     }
 

@@ -32,9 +32,19 @@ public final class Database: DatabaseConnection {
             backend = RemoteBackend(connector: connector)
             isRemote = true
         case .local(let path):
-            backend = try LocalBackend(path: path, logger: configuration.logger)
+            backend = try LocalBackend(path: path, access: .readWrite, logger: configuration.logger)
             isRemote = false
         }
+    }
+
+    /// Opens a local SQLite file read-only for another layer (the embedded replica's reads): the file is never
+    /// created or written, and its journal mode is left as it is (a replica file stays in rollback-journal mode,
+    /// written only by the replica's applier). Results are exactly those of normal local mode; writes fail with
+    /// `SQLITE_READONLY`.
+    package init(readOnlyLocalPath path: String, busyTimeout: Duration, logger: Logger) throws {
+        configuration = Configuration(url: "file:" + path, logger: logger)
+        backend = try LocalBackend(path: path, access: .readOnly(busyTimeout: busyTimeout), logger: logger)
+        isRemote = false
     }
 
     /// Creates a client for a URL (`libsql://`, `https://`, `http://`, `file:`).
@@ -62,21 +72,21 @@ public final class Database: DatabaseConnection {
     /// Runs one statement in autocommit mode (one HTTP request for remote databases).
     @discardableResult
     public func execute(_ statement: Statement) async throws -> ResultSet {
-        try await backend.execute(statement)
+        try await LibSQLError.guarding { try await backend.execute(statement) }
     }
-
-
 
     /// Runs statements atomically in one round trip; the first failure rolls everything back and is thrown with
     /// its ``LibSQLError/statementIndex``.
     @discardableResult
     public func batch(_ statements: [Statement], mode: TransactionMode) async throws -> [ResultSet] {
         guard !statements.isEmpty else { return [] }
-        return try await backend.batch(statements, mode: mode, disablingForeignKeys: false)
+        return try await LibSQLError.guarding {
+            try await backend.batch(statements, mode: mode, disablingForeignKeys: false)
+        }
     }
 
     /// Runs an interactive transaction: commits when `body` returns, rolls back when it throws or the task is
-    /// cancelled.
+    /// cancelled. An error thrown by `body` is rethrown as it is; a cancelled task gets ``Hrana/ErrorCode/cancelled``.
     ///
     /// Remotely the transaction is one stream: `BEGIN` travels with the first statement and `COMMIT` with the
     /// stream's `close`, so N statements cost N + 1 HTTP requests (none at all when `body` runs no statement), or
@@ -85,12 +95,12 @@ public final class Database: DatabaseConnection {
     public func transaction<T>(
         _ mode: TransactionMode, _ body: (Transaction) async throws -> T
     ) async throws -> T {
-        let backend = try await self.backend.beginTransaction(mode)
+        let backend = try await LibSQLError.guarding { try await self.backend.beginTransaction(mode) }
         let transaction = Transaction(backend: backend)
         let value: T
         do {
             value = try await body(transaction)
-            try Task.checkCancellation()
+            if Task.isCancelled { throw LibSQLError.cancelled }
         } catch {
             await Task { await backend.rollback() }.value
             throw error
@@ -99,22 +109,25 @@ public final class Database: DatabaseConnection {
             try await Task { try await backend.commit() }.value
         } catch {
             await Task { await backend.rollback() }.value
-            throw error
+            throw LibSQLError.mapped(error)
         }
         return value
     }
 
     /// Runs a script of several statements in order, outside any transaction (`sequence`).
     public func executeMultiple(_ sql: String) async throws {
-        try await backend.executeMultiple(sql)
+        try await LibSQLError.guarding { try await backend.executeMultiple(sql) }
     }
 
     /// Runs schema changes as one deferred batch with foreign keys off, as libsql-client-ts does: the pragmas are
-    /// the batch's first and last steps, on the batch's own connection, in the same round trip.
+    /// the batch's first and last steps, on the batch's own connection, in the same round trip. Locally the
+    /// connection's previous `foreign_keys` setting is restored afterwards.
     @discardableResult
     public func migrate(_ statements: [Statement]) async throws -> [ResultSet] {
         guard !statements.isEmpty else { return [] }
-        return try await backend.batch(statements, mode: .deferred, disablingForeignKeys: true)
+        return try await LibSQLError.guarding {
+            try await backend.batch(statements, mode: .deferred, disablingForeignKeys: true)
+        }
     }
 
     /// Streams the rows of a query with bounded memory (`/v3/cursor` remotely; a Hrana 2 server returns them
@@ -125,7 +138,9 @@ public final class Database: DatabaseConnection {
     }
 
 
-    /// Releases the client's connections; later calls may fail.
+    /// Releases the client's connections. Idempotent; every later call (also on a transaction or row sequence
+    /// obtained before) fails with ``Hrana/ErrorCode/clientClosed`` without reaching SQLite or the network. A local
+    /// transaction still open is rolled back.
     public func close() async {
         await backend.close()
     }

@@ -36,7 +36,8 @@ public protocol DatabaseConnection: Sendable {
 }
 
 extension DatabaseConnection {
-    /// Runs one statement with positional arguments.
+    /// Runs one statement with positional arguments (appended to interpolated ones; a statement built with named
+    /// arguments fails with `ARGS_BOTH_POSITIONAL_AND_NAMED`).
     @discardableResult
     public func execute(_ sql: Statement, _ arguments: [any SQLValueConvertible]) async throws -> ResultSet {
         try await execute(sql.appending(arguments))
@@ -60,8 +61,12 @@ extension DatabaseConnection {
         try await transaction(.write, body)
     }
 
-    /// Streams the rows of a query with positional arguments.
+    /// Streams the rows of a query with positional arguments; an argument error is thrown by the first `next()`.
     public func query(_ sql: Statement, _ arguments: [any SQLValueConvertible]) -> RowSequence {
-        query(sql.appending(arguments))
+        do {
+            return query(try sql.appending(arguments))
+        } catch {
+            return RowSequence { throw error }
+        }
     }
 }

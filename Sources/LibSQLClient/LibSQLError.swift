@@ -94,6 +94,30 @@ extension LibSQLError {
             constraint: error.constraint, statementIndex: statementIndex, httpStatus: httpStatus, sql: sql)
     }
 
+    /// The error of every call after ``Database/close()``.
+    static var clientClosed: LibSQLError {
+        LibSQLError(code: .clientClosed, message: "The client was closed")
+    }
+
+    /// The error of a call whose task was cancelled.
+    static var cancelled: LibSQLError {
+        LibSQLError(code: .cancelled, message: "The operation was cancelled")
+    }
+
+    /// `error` with task cancellation (`CancellationError`) reported as ``cancelled``.
+    static func mapped(_ error: any Error) -> any Error {
+        error is CancellationError ? LibSQLError.cancelled : error
+    }
+
+    /// Runs a call of the client's API, so that it throws ``LibSQLError`` for cancellation too.
+    static func guarding<T>(_ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch {
+            throw mapped(error)
+        }
+    }
+
     func with(sql: String?, statementIndex: Int? = nil) -> LibSQLError {
         var copy = self
         if copy.sql == nil { copy.sql = sql }

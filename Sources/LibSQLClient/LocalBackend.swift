@@ -6,55 +6,72 @@ import Synchronization
 
 /// The client on a local SQLite file (`file:` URLs).
 ///
-/// One connection, used by one call at a time: an interactive transaction holds it until it commits or
-/// rolls back, so other calls of the same client wait (they never see uncommitted data). Streamed queries on a
-/// file run on a connection of their own and do not hold it.
+/// One connection for statements, batches and transactions, used by one call at a time: an interactive
+/// transaction holds it until it commits or rolls back, so other calls of the same client wait (they never see
+/// uncommitted data). Streamed queries on a file run on read-only connections of their own and hold nothing:
+/// in WAL mode a write of the same client (or another process) goes ahead while they are read, and the query
+/// keeps seeing the database as it was when it started.
 final class LocalBackend: Backend {
     let database: LocalDatabase
-    let path: String
     let lock = AsyncSemaphore(permits: 1)
-    let logger: Logger
 
-    init(path: String, logger: Logger) throws {
-        self.path = path
-        self.logger = logger
-        database = try LocalDatabase(path: path)
+    init(path: String, access: LocalAccess, logger: Logger) throws {
+        database = try LocalDatabase(path: path, access: access, logger: logger)
     }
 
-    private var isMemory: Bool { path == ":memory:" || path.contains("mode=memory") }
+    /// Fails at once after `close()`, also while a transaction holds the connection.
+    private func checkOpen() throws {
+        if database.isClosed { throw LibSQLError.clientClosed }
+    }
 
     func execute(_ statement: Statement) async throws -> ResultSet {
-        try await lock.withPermit { try await database.execute(statement) }
+        try checkOpen()
+        return try await lock.withPermit { try await database.execute(statement) }
     }
 
     func batch(
         _ statements: [Statement], mode: TransactionMode, disablingForeignKeys: Bool
     ) async throws -> [ResultSet] {
-        try await lock.withPermit {
+        try checkOpen()
+        return try await lock.withPermit {
             try await database.batch(statements, mode: mode, disablingForeignKeys: disablingForeignKeys)
         }
     }
 
     func executeMultiple(_ sql: String) async throws {
+        try checkOpen()
         try await lock.withPermit { try await database.executeScript(sql) }
     }
 
     func beginTransaction(_ mode: TransactionMode) async throws -> any TransactionBackend {
+        try checkOpen()
         try await lock.wait()
+        let logger = database.logger
         do {
-            _ = try await database.execute(Statement(mode.localBeginSQL))
+            try await database.run { connection in
+                if mode == .read {
+                    _ = try LocalStatement.run("PRAGMA query_only=ON", on: connection)
+                }
+                do {
+                    _ = try LocalStatement.run(Statement(mode.localBeginSQL), on: connection)
+                } catch {
+                    if mode == .read { LocalTransaction.leaveQueryOnly(connection, logger: logger) }
+                    throw error
+                }
+            }
         } catch {
             lock.signal()
             throw error
         }
-        return LocalTransaction(database: database, lock: lock)
+        return LocalTransaction(database: database, lock: lock, mode: mode)
     }
 
     func query(_ statement: Statement) async throws -> any RowSource {
-        if isMemory {
+        try checkOpen()
+        if database.isMemory {
             return BufferedRowSource(rows: try await lock.withPermit { try await database.rows(statement) })
         }
-        return try LocalQuery(path: path, statement: statement)
+        return try await LocalQuery.open(statement, database: database)
     }
 
     func close() async {
@@ -65,43 +82,50 @@ final class LocalBackend: Backend {
 /// A local interactive transaction; holds the client's connection until it ends.
 final class LocalTransaction: TransactionBackend {
     let database: LocalDatabase
+    let mode: TransactionMode
     private let lock: AsyncSemaphore
     private let ended = Mutex(false)
 
-    init(database: LocalDatabase, lock: AsyncSemaphore) {
+    init(database: LocalDatabase, lock: AsyncSemaphore, mode: TransactionMode) {
         self.database = database
         self.lock = lock
+        self.mode = mode
     }
 
-    private func checkActive() async throws {
-        let autocommit = await database.isAutocommit
-        if ended.withLock({ $0 }) || autocommit {
-            throw LibSQLError(code: .transactionClosed, message: "The transaction is no longer active")
+    /// Runs `body` while the transaction is open on the connection.
+    private func inTransaction<T: Sendable>(_ body: @escaping @Sendable (SQLiteConnection) throws -> T) async throws -> T {
+        if ended.withLock({ $0 }) { throw Self.closedError }
+        return try await database.run { connection in
+            if connection.isAutocommit { throw Self.closedError }
+            return try body(connection)
         }
+    }
+
+    private static var closedError: LibSQLError {
+        LibSQLError(code: .transactionClosed, message: "The transaction is no longer active")
     }
 
     func execute(_ statement: Statement) async throws -> ResultSet {
-        try await checkActive()
-        return try await database.execute(statement)
+        try await inTransaction { try LocalStatement.run(statement, on: $0) }
     }
 
     func batch(_ statements: [Statement]) async throws -> [ResultSet] {
-        try await checkActive()
-        var results: [ResultSet] = []
-        for (index, statement) in statements.enumerated() {
-            do {
-                results.append(try await database.execute(statement))
-            } catch var error as LibSQLError {
-                error.statementIndex = index
-                throw error
+        try await inTransaction { connection in
+            var results: [ResultSet] = []
+            for (index, statement) in statements.enumerated() {
+                do {
+                    results.append(try LocalStatement.run(statement, on: connection))
+                } catch var error as LibSQLError {
+                    error.statementIndex = index
+                    throw error
+                }
             }
+            return results
         }
-        return results
     }
 
     func executeMultiple(_ sql: String) async throws {
-        try await checkActive()
-        try await database.executeScript(sql)
+        try await inTransaction { try LocalStatement.runScript(sql, on: $0) }
     }
 
     private func end() -> Bool {
@@ -120,12 +144,22 @@ final class LocalTransaction: TransactionBackend {
     func commit() async throws {
         guard end() else { return }
         defer { lock.signal() }
-        if await database.isAutocommit {
-            throw LibSQLError(code: .transactionClosed, message: "The transaction was rolled back before COMMIT")
-        }
+        let mode = mode
+        let logger = database.logger
         do {
-            _ = try await database.execute("COMMIT")
-        } catch {
+            try await database.run { connection in
+                defer { if mode == .read { Self.leaveQueryOnly(connection, logger: logger) } }
+                if connection.isAutocommit {
+                    throw LibSQLError(code: .transactionClosed, message: "The transaction was rolled back before COMMIT")
+                }
+                do {
+                    _ = try LocalStatement.run("COMMIT", on: connection)
+                } catch {
+                    LocalDatabase.rollback(connection, logger: logger)
+                    throw error
+                }
+            }
+        } catch let error as LibSQLError where error.code != .clientClosed {
             await database.rollback()
             throw error
         }
@@ -134,69 +168,110 @@ final class LocalTransaction: TransactionBackend {
     func rollback() async {
         guard end() else { return }
         await database.rollback()
+        if mode == .read {
+            let logger = database.logger
+            _ = try? await database.run { Self.leaveQueryOnly($0, logger: logger) }
+        }
         lock.signal()
+    }
+
+    static func leaveQueryOnly(_ connection: SQLiteConnection, logger: Logger) {
+        do {
+            _ = try LocalStatement.run("PRAGMA query_only=OFF", on: connection)
+        } catch {
+            logger.debug("Leaving query_only failed", metadata: ["error": "\(error)"])
+        }
     }
 }
 
-/// A streamed local query on its own read connection: rows are stepped in small chunks as they are consumed.
+/// A streamed local query on its own read-only connection: rows are stepped in chunks as they are consumed.
 final class LocalQuery: RowSource, @unchecked Sendable {
     private let cursor: Cursor
+    private let database: LocalDatabase
     private var buffer: [Row] = []
     private var index = 0
     private var done = false
 
-    /// Owns the connection and statement; used by one task at a time.
-    actor Cursor {
-        let connection: SQLiteConnection
-        var prepared: SQLiteStatement?
+    static let chunk = 256
+
+    /// The connection and statement, used on ``LocalThreads`` under a lock.
+    final class Cursor: Sendable {
+        private struct State: @unchecked Sendable {
+            var connection: SQLiteConnection?
+            var prepared: SQLiteStatement?
+        }
+
+        private let state: Mutex<State>
         let layout: RowLayout
         let sql: String
 
-        init(path: String, statement: Statement) throws {
+        init(path: String, statement: Statement, busyTimeout: Duration) throws {
+            let connection: SQLiteConnection
             do {
                 connection = try SQLiteConnection(path: path, mode: .readOnly, create: false)
             } catch {
                 throw LibSQLError(code: .sqliteCantOpen, message: "Could not open the database file: \(error.message)")
             }
-            connection.setBusyTimeout(.seconds(5))
-            let prepared = try LocalDatabase.prepare(statement, on: connection)
-            self.prepared = prepared
-            layout = LocalDatabase.layout(of: prepared)
+            connection.setBusyTimeout(busyTimeout)
+            let prepared = try LocalStatement.prepare(statement, on: connection)
+            layout = LocalStatement.layout(of: prepared)
             sql = statement.sql
+            state = Mutex(State(connection: connection, prepared: prepared))
         }
 
         func fetch(_ count: Int) throws -> [Row] {
-            guard let prepared else { return [] }
-            var rows: [Row] = []
-            rows.reserveCapacity(count)
-            do {
-                while rows.count < count, try prepared.step() {
-                    rows.append(Row(layout: layout, values: try prepared.row()))
+            try state.withLock { state throws -> [Row] in
+                guard let prepared = state.prepared else { return [] }
+                var rows: [Row] = []
+                rows.reserveCapacity(count)
+                do throws(SQLiteError) {
+                    while rows.count < count, try prepared.step() {
+                        rows.append(Row(layout: layout, values: try prepared.row()))
+                    }
+                } catch {
+                    Self.finish(&state)
+                    throw LocalStatement.error(error, sql: sql, atPrepare: false)
                 }
-            } catch {
-                finish()
-                throw LocalDatabase.error(error, sql: sql, atPrepare: false)
+                if rows.count < count { Self.finish(&state) }
+                return rows
             }
-            if rows.count < count { finish() }
-            return rows
         }
 
         func finish() {
-            prepared = nil
-            connection.close()
+            state.withLock { Self.finish(&$0) }
+        }
+
+        private static func finish(_ state: inout State) {
+            state.prepared = nil
+            state.connection?.close()
+            state.connection = nil
         }
     }
 
-    init(path: String, statement: Statement) throws {
-        cursor = try Cursor(path: path, statement: statement)
+    private init(cursor: Cursor, database: LocalDatabase) {
+        self.cursor = cursor
+        self.database = database
+    }
+
+    static func open(_ statement: Statement, database: LocalDatabase) async throws -> LocalQuery {
+        guard !database.isClosed else { throw LibSQLError.clientClosed }
+        let path = database.path
+        let timeout = database.access.busyTimeout
+        let cursor = try await LocalThreads.run { try Cursor(path: path, statement: statement, busyTimeout: timeout) }
+        return LocalQuery(cursor: cursor, database: database)
     }
 
     func next() async throws -> Row? {
         if index >= buffer.count {
             guard !done else { return nil }
-            buffer = try await cursor.fetch(256)
+            guard !database.isClosed else {
+                await cancel()
+                throw LibSQLError.clientClosed
+            }
+            let cursor = cursor
+            buffer = try await LocalThreads.run { try cursor.fetch(Self.chunk) }
             index = 0
-            if buffer.count < 256 { done = true }
+            if buffer.count < Self.chunk { done = true }
             if buffer.isEmpty { return nil }
         }
         defer { index += 1 }
@@ -205,6 +280,7 @@ final class LocalQuery: RowSource, @unchecked Sendable {
 
     func cancel() async {
         done = true
-        await cursor.finish()
+        let cursor = cursor
+        _ = try? await LocalThreads.run { cursor.finish() }
     }
 }

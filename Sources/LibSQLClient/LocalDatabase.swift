@@ -2,211 +2,204 @@ import Foundation
 import Hrana
 import Logging
 import SQLiteCore
+import Synchronization
 
-/// The SQLite connection of a local client, used by one task at a time.
+/// The SQLite connection of a local client.
 ///
-/// Runs statements with the server's rules, so local and remote results and error codes agree: one statement
-/// per `execute` (`SQL_NO_STATEMENT`, `SQL_MANY_STATEMENTS`), sqld's argument binding (`ARGS_INVALID`),
-/// `SQL_INPUT_ERROR` / `SQLITE_UNKNOWN` / `SQLITE_<PRIMARY>` codes, `rowsAffected` only when rows changed,
-/// and `lastInsertRowID` only after an INSERT.
-actor LocalDatabase {
-    let connection: SQLiteConnection
+/// Every use runs on ``LocalThreads`` under a lock, one at a time; after ``close()`` every use fails with
+/// `CLIENT_CLOSED` before reaching SQLite. A read-write file is switched to WAL, so streamed queries (on
+/// connections of their own) and writes on this connection do not block each other.
+final class LocalDatabase: Sendable {
+    let path: String
+    let access: LocalAccess
+    let logger: Logger
+    /// The connection, `nil` once closed; the lock is held for the whole of each use.
+    private let state: Mutex<SQLiteConnection?>
+    private let closed = Atomic<Bool>(false)
 
-    init(path: String) throws {
+    init(path: String, access: LocalAccess, logger: Logger) throws {
+        self.path = path
+        self.access = access
+        self.logger = logger
+        state = Mutex(try Self.open(path: path, access: access, logger: logger))
+    }
+
+    /// Whether the path names an in-memory database, which cannot be shared with a second connection.
+    var isMemory: Bool { path.isEmpty || path == ":memory:" || path.contains("mode=memory") }
+
+    static func open(path: String, access: LocalAccess, logger: Logger) throws -> SQLiteConnection {
+        let connection: SQLiteConnection
         do {
-            connection = try SQLiteConnection(path: path)
+            switch access {
+            case .readWrite: connection = try SQLiteConnection(path: path)
+            case .readOnly: connection = try SQLiteConnection(path: path, mode: .readOnly, create: false)
+            }
         } catch {
             throw LibSQLError(code: .sqliteCantOpen, message: "Could not open the database file: \(error.message)")
         }
-        connection.setBusyTimeout(.seconds(5))
-    }
-
-    func close() {
-        connection.close()
-    }
-
-    func execute(_ statement: Statement) throws -> ResultSet {
-        try Self.run(statement, on: connection)
-    }
-
-    func executeScript(_ sql: String) throws {
+        connection.setBusyTimeout(access.busyTimeout)
+        guard case .readWrite = access, path != ":memory:", !path.isEmpty, !path.contains("mode=memory") else {
+            return connection
+        }
         do {
-            try connection.execute(script: sql)
+            let mode = try connection.enableWAL()
+            if mode == "wal" { try connection.execute(script: "PRAGMA synchronous=NORMAL") }
+            if mode != "wal" { logger.debug("The database did not switch to WAL mode", metadata: ["mode": "\(mode)"]) }
         } catch {
-            throw Self.error(error, sql: sql, atPrepare: false)
+            // Not a database, or locked for longer than the busy timeout: the first statement reports it.
+            logger.debug("Could not switch the database to WAL mode", metadata: ["error": "\(error)"])
+        }
+        return connection
+    }
+
+    var isClosed: Bool { closed.load(ordering: .acquiring) }
+
+    /// Runs `body` with the connection on a SQLite thread.
+    func run<T: Sendable>(_ body: @escaping @Sendable (SQLiteConnection) throws -> T) async throws -> T {
+        guard !isClosed else { throw LibSQLError.clientClosed }
+        return try await LocalThreads.run {
+            try self.state.withLock { connection throws -> T in
+                guard let connection else { throw LibSQLError.clientClosed }
+                return try body(connection)
+            }
         }
     }
 
-    var isAutocommit: Bool { connection.isAutocommit }
-
-    /// Runs `BEGIN`, the statements and `COMMIT`, rolling back at the first failure; with
-    /// `disablingForeignKeys`, between `PRAGMA foreign_keys=off` and `on` (SQLite ignores the pragma inside a
-    /// transaction, so it must come first).
-    func batch(_ statements: [Statement], mode: TransactionMode, disablingForeignKeys: Bool) throws -> [ResultSet] {
-        guard disablingForeignKeys else { return try batch(statements, mode: mode) }
-        _ = try Self.run("PRAGMA foreign_keys=off", on: connection)
-        defer { _ = try? Self.run("PRAGMA foreign_keys=on", on: connection) }
-        return try batch(statements, mode: mode)
+    /// Closes the connection (rolling back an open transaction) once the statement running now, if any, ends.
+    func close() async {
+        guard !closed.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        _ = try? await LocalThreads.run {
+            self.state.withLock { connection in
+                connection?.close()
+                connection = nil
+            }
+        }
     }
 
-    private func batch(_ statements: [Statement], mode: TransactionMode) throws -> [ResultSet] {
-        _ = try Self.run(Statement(mode.localBeginSQL), on: connection)
+    // MARK: Operations
+
+    func execute(_ statement: Statement) async throws -> ResultSet {
+        try await run { try LocalStatement.run(statement, on: $0) }
+    }
+
+    func executeScript(_ sql: String) async throws {
+        try await run { try LocalStatement.runScript(sql, on: $0) }
+    }
+
+    /// Runs `BEGIN`, the statements and `COMMIT`, rolling back at the first failure. A `.read` batch runs with
+    /// `PRAGMA query_only`, so a write in it fails with `SQLITE_READONLY`; with `disablingForeignKeys`, between
+    /// `PRAGMA foreign_keys=off` and the previous setting (SQLite ignores the pragma inside a transaction).
+    func batch(_ statements: [Statement], mode: TransactionMode, disablingForeignKeys: Bool) async throws -> [ResultSet] {
+        let logger = logger
+        return try await run { connection in
+            try Self.withPragma("foreign_keys", disablingForeignKeys ? false : nil, on: connection, logger: logger) {
+                try Self.withPragma("query_only", mode == .read ? true : nil, on: connection, logger: logger) {
+                    try Self.batch(statements, mode: mode, on: connection, logger: logger)
+                }
+            }
+        }
+    }
+
+    private static func batch(
+        _ statements: [Statement], mode: TransactionMode, on connection: SQLiteConnection, logger: Logger
+    ) throws -> [ResultSet] {
+        _ = try LocalStatement.run(Statement(mode.localBeginSQL), on: connection)
         var results: [ResultSet] = []
         results.reserveCapacity(statements.count)
         for (index, statement) in statements.enumerated() {
             do {
-                results.append(try Self.run(statement, on: connection))
+                results.append(try LocalStatement.run(statement, on: connection))
             } catch var error as LibSQLError {
-                rollback()
+                rollback(connection, logger: logger)
                 error.statementIndex = index
                 throw error
             }
         }
         do {
-            _ = try Self.run("COMMIT", on: connection)
+            _ = try LocalStatement.run("COMMIT", on: connection)
         } catch {
-            rollback()
+            rollback(connection, logger: logger)
             throw error
         }
         return results
     }
 
-    func rollback() {
-        if !connection.isAutocommit { _ = try? Self.run("ROLLBACK", on: connection) }
+    /// Runs `body` with a boolean pragma set to `value` (unchanged when `nil`), then restores the value it had.
+    static func withPragma<T>(
+        _ name: String, _ value: Bool?, on connection: SQLiteConnection, logger: Logger, _ body: () throws -> T
+    ) throws -> T {
+        guard let value else { return try body() }
+        let previous = try LocalStatement.run(Statement(sql: "PRAGMA \(name)", arguments: .positional([])), on: connection)
+            .rows.first?[0] == .integer(1)
+        guard previous != value else { return try body() }
+        _ = try LocalStatement.run(Statement(sql: "PRAGMA \(name)=\(value ? "ON" : "OFF")", arguments: .positional([])), on: connection)
+        defer {
+            do {
+                _ = try LocalStatement.run(
+                    Statement(sql: "PRAGMA \(name)=\(previous ? "ON" : "OFF")", arguments: .positional([])), on: connection)
+            } catch {
+                logger.debug("Restoring a pragma failed", metadata: ["pragma": "\(name)", "error": "\(error)"])
+            }
+        }
+        return try body()
+    }
+
+    /// Rolls back an open transaction. A failed `ROLLBACK` is logged; if the transaction is still open after
+    /// it, the connection is replaced by a fresh one (closing rolls back), so the next call starts in autocommit.
+    func rollback() async {
+        let logger = logger
+        let path = path
+        let access = access
+        _ = try? await LocalThreads.run {
+            self.state.withLock { connection in
+                guard let open = connection, !Self.rollback(open, logger: logger) else { return }
+                do {
+                    let fresh = try Self.open(path: path, access: access, logger: logger)
+                    open.close()
+                    connection = fresh
+                } catch {
+                    logger.debug("Reopening the connection after a failed ROLLBACK failed", metadata: ["error": "\(error)"])
+                }
+            }
+        }
+    }
+
+    /// Runs `ROLLBACK` when a transaction is open; returns whether the connection is in autocommit afterwards.
+    @discardableResult
+    static func rollback(_ connection: SQLiteConnection, logger: Logger) -> Bool {
+        guard !connection.isAutocommit else { return true }
+        do {
+            _ = try LocalStatement.run("ROLLBACK", on: connection)
+        } catch {
+            logger.debug("ROLLBACK failed", metadata: ["error": "\(error)"])
+        }
+        return connection.isAutocommit
     }
 
     /// Runs all rows of a query, for in-memory databases that cannot open a second connection.
-    func rows(_ statement: Statement) throws -> [Row] {
-        try Self.run(statement, on: connection).rows
+    func rows(_ statement: Statement) async throws -> [Row] {
+        try await run { try LocalStatement.run(statement, on: $0).rows }
     }
+}
 
-    // MARK: Running one statement
+/// How a local client opens its file.
+enum LocalAccess: Sendable {
+    /// The public `file:` mode: read-write, created when missing, switched to WAL.
+    case readWrite
+    /// ``Database/init(readOnlyLocalPath:busyTimeout:logger:)``: read-only, never created, journal mode untouched.
+    case readOnly(busyTimeout: Duration)
 
-    static func run(_ statement: Statement, on connection: SQLiteConnection) throws -> ResultSet {
-        let prepared = try prepare(statement, on: connection)
-        var rows: [Row] = []
-        let changesBefore = connection.totalChanges
-        do {
-            let layout = layout(of: prepared)
-            while try prepared.step() {
-                rows.append(Row(layout: layout, values: try prepared.row()))
-            }
-            let changed = connection.totalChanges != changesBefore
-            return ResultSet(
-                columns: layout.names, columnTypes: columnTypes(of: prepared), rows: rows,
-                rowsAffected: changed ? Int(connection.changes) : 0,
-                lastInsertRowID: isInsert(statement.sql) ? connection.lastInsertRowID : nil)
-        } catch {
-            throw Self.error(error, sql: statement.sql, atPrepare: false)
+    var busyTimeout: Duration {
+        switch self {
+        case .readWrite: .seconds(5)
+        case .readOnly(let timeout): timeout
         }
-    }
-
-    static func layout(of statement: SQLiteStatement) -> RowLayout {
-        RowLayout((0..<statement.columnCount).map {
-            Column(name: statement.columnName($0), decltype: statement.columnDeclaredType($0))
-        })
-    }
-
-    static func columnTypes(of statement: SQLiteStatement) -> [String] {
-        (0..<statement.columnCount).map { statement.columnDeclaredType($0) ?? "" }
-    }
-
-    /// Compiles exactly one statement and binds its arguments.
-    static func prepare(_ statement: Statement, on connection: SQLiteConnection) throws -> SQLiteStatement {
-        let prepared: SQLiteStatement
-        do {
-            let (first, tail) = try connection.prepare(statement.sql)
-            guard let first else {
-                throw LibSQLError(code: .sqlNoStatement, message: "SQL string does not contain any statement", sql: statement.sql)
-            }
-            if !tail.allSatisfy({ $0.isWhitespace || $0 == ";" }), try connection.prepare(tail).statement != nil {
-                throw LibSQLError(code: .sqlManyStatements, message: "SQL string contains more than one statement", sql: statement.sql)
-            }
-            prepared = first
-        } catch let error as SQLiteError {
-            throw Self.error(error, sql: statement.sql, atPrepare: true)
-        }
-        try bind(statement, to: prepared)
-        return prepared
-    }
-
-    /// Binds arguments with sqld's rules: positional xor named, no extra arguments, every parameter needs a value.
-    static func bind(_ statement: Statement, to prepared: SQLiteStatement) throws {
-        let parameterCount = Int(prepared.parameterCount)
-        func invalid(_ detail: String) -> LibSQLError {
-            LibSQLError(code: .argsInvalid, message: "Arguments do not match SQL parameters: \(detail)", sql: statement.sql)
-        }
-        var positional: [Value] = []
-        var named: [String: Value] = [:]
-        switch statement.arguments {
-        case .positional(let values): positional = values
-        case .named(let values): named = values
-        }
-        let provided = max(positional.count, named.count)
-        guard provided <= parameterCount else {
-            throw invalid("too many parameters, expected \(parameterCount) found \(provided)")
-        }
-        guard parameterCount > 0 else { return }
-        for index in 1...parameterCount {
-            let name = prepared.parameterName(Int32(index))
-            var value: Value?
-            if let name, let prefix = name.first {
-                if prefix == "?" {
-                    if let position = Int(name.dropFirst()), position >= 1, position <= positional.count {
-                        value = positional[position - 1]
-                    }
-                } else {
-                    value = named[name] ?? named[String(name.dropFirst())]
-                }
-            } else if index <= positional.count {
-                value = positional[index - 1]
-            }
-            guard let value else {
-                if prepared.isExplain { continue }
-                throw invalid("value for parameter \(name ?? String(index)) not found")
-            }
-            do {
-                try prepared.bind(value, at: Int32(index))
-            } catch {
-                throw Self.error(error, sql: statement.sql, atPrepare: false)
-            }
-        }
-    }
-
-    /// Maps a SQLite error to the code the server would send.
-    static func error(_ error: SQLiteError, sql: String?, atPrepare: Bool) -> LibSQLError {
-        if error.isInvalidUTF8 {
-            return LibSQLError(code: .unicodeError, message: "SQLite error: \(error.message)", sql: sql)
-        }
-        let extended = ErrorCode(error.extendedCodeName)
-        if error.code == 1 {
-            if atPrepare, let offset = error.offset {
-                return LibSQLError(code: .sqlInputError, message: "SQL input error: \(error.message) (at offset \(offset))", sql: sql)
-            }
-            return LibSQLError(code: .sqliteUnknown, message: "SQLite error: \(error.message)", sql: sql)
-        }
-        let primary = ErrorCode(error.primaryCodeName)
-        let protocolError = ProtocolError(message: error.message, code: extended.rawValue)
-        return LibSQLError(
-            code: primary, message: "SQLite error: \(error.message)", extendedCode: extended == primary ? nil : extended,
-            constraint: protocolError.constraint, sql: sql)
-    }
-
-    static func isInsert(_ sql: String) -> Bool {
-        var words = sql.split(whereSeparator: { !$0.isLetter && $0 != "_" }).prefix(40).makeIterator()
-        guard let first = words.next()?.uppercased() else { return false }
-        if first == "INSERT" || first == "REPLACE" { return true }
-        guard first == "WITH" else { return false }
-        while let word = words.next()?.uppercased() {
-            if word == "INSERT" || word == "REPLACE" { return true }
-            if word == "SELECT" || word == "UPDATE" || word == "DELETE" { continue }
-        }
-        return false
     }
 }
 
 extension TransactionMode {
-    /// Stock SQLite has no `BEGIN TRANSACTION READONLY`; a local read transaction is deferred.
+    /// Stock SQLite has no `BEGIN TRANSACTION READONLY`; a local read transaction is deferred and runs with
+    /// `PRAGMA query_only`.
     var localBeginSQL: String {
         switch self {
         case .write: "BEGIN IMMEDIATE"

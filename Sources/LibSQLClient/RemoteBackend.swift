@@ -55,7 +55,10 @@ final class RemoteBackend: Backend {
         let version = try await connector.version(for: base)
         let built = TransactionBatch.make(
             statements, mode: mode, version: version, disablingForeignKeys: disablingForeignKeys)
-        let results = try await retryingReads(mode == .read) { try await oneShot([.batch(built.batch)]) }
+        // A `.read` batch is retried only when every statement is certainly read-only by its text: whether the
+        // server enforces the mode is not known here, and a retried write would be applied twice.
+        let readOnly = mode == .read && statements.allSatisfy { isCertainlyReadOnly($0.sql) }
+        let results = try await retryingReads(readOnly) { try await oneShot([.batch(built.batch)]) }
         switch results[0] {
         case .ok(.batch(let result)): return try built.resultSets(result, statements: statements)
         case .error(let error): throw LibSQLError(error)
@@ -96,20 +99,11 @@ final class RemoteBackend: Backend {
 final class RemoteTransaction: TransactionBackend {
     let stream: RemoteStream
     let mode: TransactionMode
-    private let begun = Mutex(false)
     private let committed = Mutex(false)
 
     init(stream: RemoteStream, mode: TransactionMode) {
         self.stream = stream
         self.mode = mode
-    }
-
-    /// Marks the transaction begun; returns whether this call is the first.
-    private func claimBegin() -> Bool {
-        begun.withLock { begun in
-            defer { begun = true }
-            return !begun
-        }
     }
 
     private var guardsAutocommit: Bool { stream.version >= .v3 }
@@ -124,32 +118,21 @@ final class RemoteTransaction: TransactionBackend {
     }
 
     /// Runs statements in the transaction, each in order, each guarded by `not is_autocommit` on Hrana 3.
-    /// The first call also carries `BEGIN`. A failing statement does not roll the transaction back.
+    /// The first call also carries `BEGIN` (decided on the stream, so concurrent first calls cannot overtake it).
+    /// A failing statement does not roll the transaction back.
     private func batchSteps(_ statements: [Statement]) async throws -> [ResultSet] {
         try checkNotCommitted()
-        let first = claimBegin()
-        var steps: [BatchStep] = []
-        if first { steps.append(BatchStep(stmt: Stmt(sql: mode.beginSQL, wantRows: false))) }
-        let offset = steps.count
-        for statement in statements {
-            var conditions: [BatchCondition] = []
-            if first { conditions.append(.ok(step: 0)) }
-            if guardsAutocommit { conditions.append(.not(.isAutocommit)) }
-            let condition: BatchCondition? = conditions.isEmpty ? nil : conditions.count == 1 ? conditions[0] : .and(conditions)
-            steps.append(BatchStep(condition: condition, stmt: statement.hranaStmt()))
+        let (mode, guardsAutocommit) = (mode, guardsAutocommit)
+        let (first, results) = try await send { first in
+            [Self.request(statements, first: first, mode: mode, guardsAutocommit: guardsAutocommit)]
         }
-        let request: StreamRequest
-        if !first && !guardsAutocommit && statements.count == 1 {
-            request = .execute(statements[0].hranaStmt())
-        } else {
-            request = .batch(Batch(steps: steps))
-        }
-        let results = try await send([request])
+        let offset = first ? 1 : 0
+        let stepCount = statements.count + offset
         switch results[0] {
         case .ok(.execute(let result)):
             return [ResultSet(result)]
         case .ok(.batch(let result)):
-            guard result.stepErrors.count == steps.count, result.stepResults.count == steps.count else {
+            guard result.stepErrors.count == stepCount, result.stepResults.count == stepCount else {
                 throw LibSQLError(code: .hranaProtocolError, message: "The batch result has the wrong number of steps")
             }
             if first, let error = result.stepErrors[0] {
@@ -176,9 +159,36 @@ final class RemoteTransaction: TransactionBackend {
         }
     }
 
+    /// The request running `statements`: an `execute` when no condition is needed, else a batch whose steps are
+    /// guarded by `BEGIN`'s success (first call) and `not is_autocommit` (Hrana 3).
+    private static func request(
+        _ statements: [Statement], first: Bool, mode: TransactionMode, guardsAutocommit: Bool
+    ) -> StreamRequest {
+        if !first && !guardsAutocommit && statements.count == 1 {
+            return .execute(statements[0].hranaStmt())
+        }
+        var steps: [BatchStep] = []
+        if first { steps.append(BatchStep(stmt: Stmt(sql: mode.beginSQL, wantRows: false))) }
+        for statement in statements {
+            var conditions: [BatchCondition] = []
+            if first { conditions.append(.ok(step: 0)) }
+            if guardsAutocommit { conditions.append(.not(.isAutocommit)) }
+            let condition: BatchCondition? = conditions.isEmpty ? nil : conditions.count == 1 ? conditions[0] : .and(conditions)
+            steps.append(BatchStep(condition: condition, stmt: statement.hranaStmt()))
+        }
+        return .batch(Batch(steps: steps))
+    }
+
     private func send(_ requests: [StreamRequest]) async throws -> [StreamResult] {
+        try await send { _ in requests }.results
+    }
+
+    /// Sends what `make` builds on the stream, with whether it is the transaction's first request.
+    private func send(
+        _ make: @Sendable (_ first: Bool) -> [StreamRequest]
+    ) async throws -> (first: Bool, results: [StreamResult]) {
         do {
-            return try await stream.send(requests)
+            return try await stream.send(beginning: make)
         } catch let error as LibSQLError where error.code == .streamExpired {
             var error = error
             error.message = "The transaction was rolled back: its stream expired after being idle longer than the server allows. "
@@ -188,14 +198,13 @@ final class RemoteTransaction: TransactionBackend {
     }
 
     func executeMultiple(_ sql: String) async throws {
-        if claimBegin() {
-            let results = try await send([.execute(Stmt(sql: mode.beginSQL, wantRows: false)), .sequence(sql: sql, sqlID: nil)])
-            if case .error(let error) = results[0] { throw LibSQLError(error, sql: mode.beginSQL) }
-            if case .error(let error) = results[1] { throw LibSQLError(error, sql: sql) }
-        } else {
-            let results = try await send([.sequence(sql: sql, sqlID: nil)])
-            if case .error(let error) = results[0] { throw LibSQLError(error, sql: sql) }
+        let beginSQL = mode.beginSQL
+        let (first, results) = try await send { first in
+            first ? [.execute(Stmt(sql: beginSQL, wantRows: false)), .sequence(sql: sql, sqlID: nil)]
+                : [.sequence(sql: sql, sqlID: nil)]
         }
+        if first, case .error(let error) = results[0] { throw LibSQLError(error, sql: beginSQL) }
+        if case .error(let error) = results[first ? 1 : 0] { throw LibSQLError(error, sql: sql) }
     }
 
     private func checkNotCommitted() throws {
@@ -208,10 +217,11 @@ final class RemoteTransaction: TransactionBackend {
     func executeAndCommit(_ statement: Statement) async throws -> ResultSet {
         try checkNotCommitted()
         committed.withLock { $0 = true }
-        let built = BatchBuilder.interactive(
-            [statement.hranaStmt(), Stmt(sql: "COMMIT", wantRows: false)], begin: claimBegin() ? mode : nil,
-            version: stream.version, explicitDefaults: false)
-        let results = try await send([.batch(built.batch), .close])
+        let stmts = [statement.hranaStmt(), Stmt(sql: "COMMIT", wantRows: false)]
+        let beginning = BatchBuilder.interactive(stmts, begin: mode, version: stream.version, explicitDefaults: false)
+        let later = BatchBuilder.interactive(stmts, begin: nil, version: stream.version, explicitDefaults: false)
+        let (first, results) = try await send { first in [.batch((first ? beginning : later).batch), .close] }
+        let built = first ? beginning : later
         switch results[0] {
         case .ok(.batch(let result)):
             do {
@@ -227,13 +237,13 @@ final class RemoteTransaction: TransactionBackend {
     }
 
     func commit() async throws {
-        guard begun.withLock({ $0 }), !committed.withLock({ $0 }) else { return }
+        guard await stream.hasBegun, !committed.withLock({ $0 }) else { return }
         let results = try await send([.execute(Stmt(sql: "COMMIT", wantRows: false)), .close])
         if case .error(let error) = results[0] { throw LibSQLError(error, sql: "COMMIT") }
     }
 
     func rollback() async {
-        guard begun.withLock({ $0 }) else {
+        guard await stream.hasBegun else {
             await stream.close()
             return
         }

@@ -1,5 +1,10 @@
+import AsyncHTTPClient
 import Foundation
 import Hrana
+import NIOCore
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 import Logging
 import Synchronization
 
@@ -16,6 +21,7 @@ final class RemoteConnector: Sendable {
     private let timeout: Duration?
     private let semaphore: AsyncSemaphore?
     private let versions = Mutex<[URL: Task<ProtocolVersion, any Error>]>([:])
+    private let closed = Atomic<Bool>(false)
     private let background = Mutex<(closed: Bool, next: Int, tasks: [Int: Task<Void, Never>])>((false, 0, [:]))
 
     /// The largest non-streamed response accepted.
@@ -54,7 +60,15 @@ final class RemoteConnector: Sendable {
         }
     }
 
+    /// Whether ``shutdown()`` has begun: every exchange fails with `CLIENT_CLOSED` before reaching the network.
+    var isClosed: Bool { closed.load(ordering: .acquiring) }
+
+    private func checkOpen() throws {
+        if isClosed { throw LibSQLError.clientClosed }
+    }
+
     func shutdown() async {
+        closed.store(true, ordering: .releasing)
         let pending = background.withLock { state -> [Task<Void, Never>] in
             state.closed = true
             return Array(state.tasks.values)
@@ -74,30 +88,49 @@ final class RemoteConnector: Sendable {
     func exchange<T>(
         method: String, url: URL, body: Data?, read: (HTTPResponse) async throws -> T
     ) async throws -> T {
+        try checkOpen()
         if let semaphore { try await semaphore.wait() }
         defer { semaphore?.signal() }
+        try checkOpen()
         var requestHeaders = headers
         if body == nil { requestHeaders["content-type"] = nil }
         let request = HTTPRequest(method: method, url: url, headers: requestHeaders, timeout: timeout)
         do {
             let response = try ResponseDecompression.decompress(try await transport.send(request, body: body))
             return try await read(response)
-        } catch let error as LibSQLError {
-            throw error
-        } catch let error as CancellationError {
-            throw error
         } catch {
             throw Self.transportError(error)
         }
     }
 
+    /// Classifies a transport failure by its type: async-http-client's `HTTPClientError`, NIO's `ChannelError`,
+    /// Foundation's `URLError`, task cancellation; anything else is a connection error.
     static func transportError(_ error: any Error) -> LibSQLError {
-        let text = String(describing: error)
-        if text.contains("deadlineExceeded") || text.contains("readTimeout") || text.contains("timedOut") {
-            return LibSQLError(code: .timeout, message: "The request timed out (\(text.prefix(200)))")
+        let text = String(describing: error).prefix(300)
+        let timedOut = LibSQLError(code: .timeout, message: "The request timed out (\(text))")
+        switch error {
+        case let error as LibSQLError:
+            return error
+        case is CancellationError:
+            return .cancelled
+        case let error as HTTPClientError:
+            if error == .cancelled { return .cancelled }
+            if Self.httpClientTimeouts.contains(error) { return timedOut }
+        case let error as ChannelError:
+            if case .connectTimeout = error { return timedOut }
+        case let error as URLError:
+            if error.code == .cancelled { return .cancelled }
+            if error.code == .timedOut { return timedOut }
+        default:
+            break
         }
-        return LibSQLError(code: .connectionError, message: "The HTTP request failed: \(text.prefix(300))")
+        return LibSQLError(code: .connectionError, message: "The HTTP request failed: \(text)")
     }
+
+    private static let httpClientTimeouts: [HTTPClientError] = [
+        .deadlineExceeded, .readTimeout, .writeTimeout, .connectTimeout, .tlsHandshakeTimeout,
+        .getConnectionFromPoolTimeout, .httpProxyHandshakeTimeout, .socksHandshakeTimeout,
+    ]
 
     /// Turns a non-2xx response into an error, reading a Hrana error from a JSON body when there is one.
     static func statusError(_ response: HTTPResponse) async -> LibSQLError {
@@ -209,17 +242,15 @@ final class RemoteConnector: Sendable {
             throw LibSQLError(code: .valueError, message: "Could not encode the request: \(error)")
         }
         let url = Self.resolve("v3/cursor", against: base)
+        try checkOpen()
         if let semaphore { try await semaphore.wait() }
         var permitHeld = semaphore != nil
         defer { if permitHeld { semaphore?.signal() } }
         let request = HTTPRequest(method: "POST", url: url, headers: headers, timeout: timeout)
         let response: HTTPResponse
         do {
+            try checkOpen()
             response = try ResponseDecompression.decompress(try await transport.send(request, body: body))
-        } catch let error as LibSQLError {
-            throw error
-        } catch let error as CancellationError {
-            throw error
         } catch {
             throw Self.transportError(error)
         }

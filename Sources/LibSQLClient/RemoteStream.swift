@@ -23,6 +23,8 @@ actor RemoteStream {
     private var cache = SQLCache()
     private var inFlight = false
     private var queue: [Pending] = []
+    /// Whether a transaction's `BEGIN` was sent (claimed by the first ``send(beginning:)``).
+    private(set) var hasBegun = false
 
     init(connector: RemoteConnector, version: ProtocolVersion, base: URL) {
         self.connector = connector
@@ -43,6 +45,17 @@ actor RemoteStream {
         inFlight = true
         defer { drainLater() }
         return try await roundTrip([requests])[0]
+    }
+
+    /// Sends the requests `make` builds, telling it whether they are the first of the transaction (and must carry
+    /// `BEGIN`). Claiming and queueing are one step on the actor, so concurrent first statements cannot overtake
+    /// the one that carries `BEGIN`.
+    func send(
+        beginning make: @Sendable (_ first: Bool) -> [StreamRequest]
+    ) async throws -> (first: Bool, results: [StreamResult]) {
+        let first = !hasBegun
+        hasBegun = true
+        return (first, try await send(make(first)))
     }
 
     /// Closes the stream (the server rolls back any open transaction); a no-op if it never started.
@@ -88,11 +101,12 @@ actor RemoteStream {
         if let failure { throw failure }
         var wire: [StreamRequest] = []
         var owners: [Int?] = []
+        let storing = connector.storesSQL && cache.isEnabled
         var pinned: Set<String> = []
         for (index, group) in groups.enumerated() {
             for request in group {
                 var request = request
-                if connector.storesSQL {
+                if storing {
                     for extra in rewrite(&request, pinned: &pinned) {
                         wire.append(extra)
                         owners.append(nil)
@@ -123,11 +137,16 @@ actor RemoteStream {
         if let baseURL = response.baseURL, let url = URL(string: baseURL) { self.base = url }
         if response.baton == nil { isClosed = true }
         var results = Array(repeating: [StreamResult](), count: groups.count)
-        for (owner, result) in zip(owners, response.results) {
+        for ((owner, result), request) in zip(zip(owners, response.results), wire) {
             if let owner {
                 results[owner].append(result)
-            } else if case .error(let error) = result {
-                connector.logger.debug("Storing SQL failed", metadata: ["error": "\(error.message)"])
+            } else if case .storeSQL(let id, _) = request {
+                if case .error(let error) = result {
+                    connector.logger.debug("The server refused store_sql; sending SQL text from now on", metadata: ["error": "\(error.message)"])
+                    cache.storeFailed(id: id)
+                } else {
+                    cache.stored(id: id)
+                }
             }
         }
         return results

@@ -1,7 +1,8 @@
 import Foundation
 import Hrana
 
-/// The rows of ``Database/query(_:)``, fetched as you iterate.
+/// The rows of ``Database/query(_:)``, fetched as you iterate. Iteration throws only ``LibSQLError``: a cancelled
+/// task's with ``Hrana/ErrorCode/cancelled``, after ``Database/close()`` with ``Hrana/ErrorCode/clientClosed``.
 public struct RowSequence: AsyncSequence, Sendable {
     public typealias Element = Row
     let open: @Sendable () async throws -> any RowSource
@@ -11,13 +12,13 @@ public struct RowSequence: AsyncSequence, Sendable {
         var source: (any RowSource)?
 
         public mutating func next() async throws -> Row? {
-            if source == nil { source = try await open() }
             do {
-                try Task.checkCancellation()
+                if Task.isCancelled { throw LibSQLError.cancelled }
+                if source == nil { source = try await open() }
                 return try await source!.next()
             } catch {
                 await source?.cancel()
-                throw error
+                throw LibSQLError.mapped(error)
             }
         }
     }

@@ -1,5 +1,10 @@
 import Hrana
-/// The stored-SQL table of one stream: SQL seen twice is stored with `store_sql` and then run by id.
+/// The stored-SQL table of one stream: SQL seen twice is stored with `store_sql` and run by id once the server
+/// confirmed the store.
+///
+/// The request that stores a text still carries the text itself: a server that refuses a `store_sql` (too many
+/// or too long texts) fails the whole pipeline when a later request names the unknown id, which would lose the
+/// stream and its transaction. A refused store is forgotten and turns storing off for the stream.
 ///
 /// At most ``capacity`` texts are stored (least recently used goes first, with `close_sql`); texts of
 /// ``maxLength`` bytes or more are never stored, as in libsql-client-ts.
@@ -13,6 +18,10 @@ struct SQLCache {
     private var freeIDs: [Int32] = []
     private var nextID: Int32 = 0
     private var clock: UInt64 = 0
+    /// Ids sent with `store_sql` whose result has not arrived yet.
+    private var pending: Set<Int32> = []
+    /// Whether SQL is stored at all; off after the server refused a `store_sql`.
+    private(set) var isEnabled = true
 
     /// Rewrites a statement to use stored SQL when worthwhile; returns the requests to send before it.
     mutating func prepare(_ stmt: inout Stmt, pinned: inout Set<String>) -> [StreamRequest] {
@@ -21,8 +30,10 @@ struct SQLCache {
         if let id = ids[sql] {
             lastUse[sql] = clock
             pinned.insert(sql)
-            stmt.sql = nil
-            stmt.sqlID = id
+            if !pending.contains(id) {
+                stmt.sql = nil
+                stmt.sqlID = id
+            }
             return []
         }
         guard seen.contains(sql) else {
@@ -43,10 +54,25 @@ struct SQLCache {
         ids[sql] = id
         lastUse[sql] = clock
         pinned.insert(sql)
+        pending.insert(id)
         requests.append(.storeSQL(id: id, sql: sql))
-        stmt.sql = nil
-        stmt.sqlID = id
         return requests
+    }
+
+    /// Records the server's answer to a `store_sql`.
+    mutating func stored(id: Int32) {
+        pending.remove(id)
+    }
+
+    /// Forgets a text whose `store_sql` failed and stops storing SQL on this stream (the server refuses it).
+    mutating func storeFailed(id: Int32) {
+        pending.remove(id)
+        freeIDs.append(id)
+        if let sql = ids.first(where: { $0.value == id })?.key {
+            ids[sql] = nil
+            lastUse[sql] = nil
+        }
+        isEnabled = false
     }
 
     /// Forgets everything (the stream is gone).

@@ -75,12 +75,16 @@ public struct Statement: Sendable, Hashable, ExpressibleByStringInterpolation {
         }
     }
 
-    /// The statement with more positional arguments appended.
-    func appending(_ extra: [any SQLValueConvertible]) -> Statement {
+    /// The statement with more positional arguments appended; a statement with named arguments takes none.
+    func appending(_ extra: [any SQLValueConvertible]) throws -> Statement {
         guard !extra.isEmpty else { return self }
         switch arguments {
         case .positional(let values): return Statement(sql: sql, arguments: .positional(values + extra.map(\.sqlValue)))
-        case .named: return self
+        case .named:
+            throw LibSQLError(
+                code: .argsBothPositionalAndNamed,
+                message: "Specifying both positional and named arguments is not supported: the statement already has named arguments",
+                sql: sql)
         }
     }
 

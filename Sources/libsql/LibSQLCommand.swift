@@ -6,6 +6,6 @@ struct LibSQLCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "libsql",
         abstract: "A local libSQL-compatible server and tools for the swift-libsql SDK.",
-        subcommands: [DemoCommand.self, ServeCommand.self, BenchCommand.self, SchemaCommand.self]
+        subcommands: [DemoCommand.self, ServeCommand.self, BenchCommand.self, SchemaCommand.self, SyncCommand.self, ReplicaBenchCommand.self]
     )
 }

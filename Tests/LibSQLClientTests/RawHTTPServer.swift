@@ -11,6 +11,8 @@ final class RawHTTPServer: @unchecked Sendable {
         case respond(String)
         /// Closes the connection with a TCP reset, without answering.
         case reset
+        /// Reads the request, answers nothing for this long, then closes.
+        case stall(seconds: Double)
     }
 
     let port: Int
@@ -81,6 +83,9 @@ final class RawHTTPServer: @unchecked Sendable {
         case .reset:
             var linger = Glibc.linger(l_onoff: 1, l_linger: 0)
             setsockopt(client, SOL_SOCKET, SO_LINGER, &linger, socklen_t(MemoryLayout<Glibc.linger>.size))
+            close(client)
+        case .stall(let seconds):
+            Thread.sleep(forTimeInterval: seconds)
             close(client)
         }
     }
