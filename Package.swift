@@ -46,7 +46,7 @@ let package = Package(
         // Layer 3: embedded replicas.
         .target(name: "Replica", dependencies: ["LibSQLClient", "SQLiteCore", .product(name: "Logging", package: "swift-log")]),
         // Layer 4: records, migrations, schema.
-        .target(name: "RecordAdapter", dependencies: ["LibSQLClient", "Replica", .product(name: "Logging", package: "swift-log")]),
+        .target(name: "RecordAdapter", dependencies: ["LibSQLClient", "Replica", "SQLiteCore", .product(name: "Logging", package: "swift-log")]),
         // Layer 5: the local libSQL-compatible server.
         .target(
             name: "LibSQLServer",
@@ -64,7 +64,7 @@ let package = Package(
         .executableTarget(
             name: "libsql",
             dependencies: [
-                "LibSQLClient", "LibSQLServer", "Hrana",
+                "LibSQLClient", "LibSQLServer", "Replica", "Hrana", "RecordAdapter",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -87,7 +87,7 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio")]),
         .testTarget(name: "LibSQLClientTests", dependencies: ["LibSQLClient", "LibSQLServer", "Hrana", "SQLiteCore", "Fixtures"]),
         .testTarget(name: "ReplicaTests", dependencies: ["Replica"]),
-        .testTarget(name: "RecordAdapterTests", dependencies: ["RecordAdapter"]),
+        .testTarget(name: "RecordAdapterTests", dependencies: ["RecordAdapter", "LibSQLClient", "LibSQLServer"]),
     ],
     swiftLanguageModes: [.v6]
 )
