@@ -23,7 +23,8 @@ enum CursorProducer {
     /// Runs `batch`, calls `settle` once the session is idle again, then sends what is left and finishes
     /// the pipe. Blocks the calling thread.
     static func run(
-        _ batch: Batch, session: StreamSession, pipe: CursorPipe, settle: (Outcome) -> Void
+        _ batch: Batch, session: StreamSession, pipe: CursorPipe,
+        encode: (CursorEntry) throws(HranaCodingError) -> Data = ResponseEncoding.encode, settle: (Outcome) -> Void
     ) {
         defer { pipe.finish() }
         var pending = ByteBuffer()
@@ -35,13 +36,16 @@ enum CursorProducer {
                     try pipe.send(pending)
                     pending.clear()
                 }
-                append(entry, to: &pending)
+                try append(entry, to: &pending, encode: encode)
                 if case .row = entry { sendBeforeNext = false } else { sendBeforeNext = true }
             }
         } catch {
             if !pipe.isCancelled {
                 outcome = .broken
-                append(.error(ProtocolError(message: error.message, code: "PROTOCOL_ERROR")), to: &pending)
+                // Also what an entry that could not be encoded ends with. Should this entry itself fail, the body
+                // ends without a final entry, which clients report as an incomplete cursor.
+                let entry = CursorEntry.error(ProtocolError(message: error.message, code: "PROTOCOL_ERROR"))
+                try? append(entry, to: &pending, encode: ResponseEncoding.encode)
             }
         }
         pipe.producerStopped()
@@ -49,8 +53,10 @@ enum CursorProducer {
         if pending.readableBytes > 0 { try? pipe.send(pending) }
     }
 
-    private static func append(_ entry: CursorEntry, to buffer: inout ByteBuffer) {
-        buffer.writeBytes(ResponseEncoding.encode(entry))
+    private static func append(
+        _ entry: CursorEntry, to buffer: inout ByteBuffer, encode: (CursorEntry) throws(HranaCodingError) -> Data
+    ) throws(HranaCodingError) {
+        buffer.writeBytes(try encode(entry))
         buffer.writeStaticString("\n")
     }
 }

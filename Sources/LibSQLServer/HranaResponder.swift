@@ -146,10 +146,11 @@ struct HranaResponder: HTTPResponder {
         }
         let requests = body.requests
         let mayRecycle = lease == nil && SessionPool.isRecyclable(requests)
+        let mayUsePool = lease == nil && SessionPool.mayServe(requests)
         var partial = PipelineRunner.Outcome(storedSQL: lease?.storedSQL ?? [:])
         var candidate = lease?.session
         if let limit = core.inlineQueryLimit, PipelineRunner.mayStartInline(requests) {
-            candidate = candidate ?? core.sessionPool.take()
+            if candidate == nil && mayUsePool { candidate = core.sessionPool.take() }
             if let candidate {
                 PipelineRunner.run(
                     requests, on: candidate, version: version, outcome: &partial, mayRecycle: mayRecycle,
@@ -161,7 +162,8 @@ struct HranaResponder: HTTPResponder {
             finished = (candidate, partial)
         } else {
             switch await finishOnWorker(
-                requests, session: candidate, version: version, outcome: partial, mayRecycle: mayRecycle)
+                requests, session: candidate, version: version, outcome: partial, mayRecycle: mayRecycle,
+                mayUsePool: mayUsePool)
             {
             case .success(let result): finished = result
             case .failure(let error):
@@ -189,14 +191,15 @@ struct HranaResponder: HTTPResponder {
         }
         let response = PipelineResponse(baton: baton, baseURL: core.configuration.selfURL, results: outcome.results)
         let acceptsGzip = HTTPResponses.acceptsGzip(request.headers[.acceptEncoding])
-        return HTTPResponses.json(.ok, ResponseEncoding.encode(response), acceptsGzip: acceptsGzip)
+        return ResponseEncoding.httpResponse(response, acceptsGzip: acceptsGzip)
     }
 
-    /// Runs what is left of a pipeline on a worker thread, first taking a pooled session or opening one
-    /// when there is none yet (a new stream opens in the same job as its first pipeline: one thread hop).
+    /// Runs what is left of a pipeline on a worker thread, first taking a pooled session (when `mayUsePool`)
+    /// or opening one when there is none yet (a new stream opens in the same job as its first pipeline: one
+    /// thread hop).
     private func finishOnWorker(
         _ requests: [StreamRequest], session: StreamSession?, version: ProtocolVersion,
-        outcome: PipelineRunner.Outcome, mayRecycle: Bool
+        outcome: PipelineRunner.Outcome, mayRecycle: Bool, mayUsePool: Bool
     ) async -> Result<(StreamSession, PipelineRunner.Outcome), ResponseError> {
         let database = core.database
         let pool = core.sessionPool
@@ -206,7 +209,7 @@ struct HranaResponder: HTTPResponder {
                 let chosen: StreamSession
                 if let session {
                     chosen = session
-                } else if let pooled = pool.take() {
+                } else if mayUsePool, let pooled = pool.take() {
                     chosen = pooled
                 } else {
                     switch Self.openSession(database) {

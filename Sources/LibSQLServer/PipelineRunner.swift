@@ -61,7 +61,7 @@ enum PipelineRunner {
         switch request {
         case .close:
             if !outcome.closed {
-                if mayRecycle && outcome.storedSQL.isEmpty && session.isAutocommit {
+                if mayRecycle && outcome.storedSQL.isEmpty && session.isOpenInAutocommit {
                     outcome.recyclable = true
                 } else if inlineLimit != nil {
                     return .leftForWorker

@@ -1,14 +1,28 @@
 import Foundation
 import Hrana
+import Hummingbird
 
 /// Encodes responses as sqld does: a non-finite float (SQLite's `1e999`) is written as `"value": null`.
 enum ResponseEncoding {
-    static func encode(_ response: PipelineResponse) -> Data {
-        (try? HranaJSON.encode(response, nonFiniteFloatsAsNull: true))
-            ?? Data(#"{"baton":null,"base_url":null,"results":[]}"#.utf8)
+    static func encode(_ response: PipelineResponse) throws(HranaCodingError) -> Data {
+        try HranaJSON.encode(response, nonFiniteFloatsAsNull: true)
     }
 
-    static func encode(_ entry: CursorEntry) -> Data {
-        (try? HranaJSON.encode(entry, nonFiniteFloatsAsNull: true)) ?? Data(#"{"type":"row","row":[]}"#.utf8)
+    static func encode(_ entry: CursorEntry) throws(HranaCodingError) -> Data {
+        try HranaJSON.encode(entry, nonFiniteFloatsAsNull: true)
+    }
+
+    /// The HTTP response for a pipeline response: 200 with its JSON, or 500 with sqld's error body when it
+    /// cannot be encoded (never an empty or altered result).
+    static func httpResponse(
+        _ response: PipelineResponse, acceptsGzip: Bool,
+        encode: (PipelineResponse) throws(HranaCodingError) -> Data = encode
+    ) -> Response {
+        do {
+            return HTTPResponses.json(.ok, try encode(response), acceptsGzip: acceptsGzip)
+        } catch {
+            return HTTPResponses.jsonError(
+                .internalServerError, "Internal Error: the response could not be encoded: \(error.description)")
+        }
     }
 }

@@ -3,7 +3,8 @@ import Foundation
 /// How ``HranaServer`` listens, authenticates and limits its clients.
 ///
 /// The defaults match sqld where sqld has a default (10 s stream expiry, 5 s transaction timeout,
-/// 10 MB responses, 5 MB values).
+/// 10 MB responses), except values: 6 MiB instead of sqld's 5,000,000 bytes, so that a 5 MiB blob fits in a
+/// row (``maxValueSize``).
 public struct ServerConfiguration: Sendable {
     /// The SQLite database file; created when missing and switched to WAL mode.
     public var databasePath: String
@@ -27,7 +28,9 @@ public struct ServerConfiguration: Sendable {
     public var maxResponseSize: Int
     /// The largest request body accepted; larger ones get HTTP 413 without being read further.
     public var maxRequestBodySize: Int
-    /// The largest string or blob value (`SQLITE_LIMIT_LENGTH`); larger ones fail with `SQLITE_TOOBIG`.
+    /// The largest string or blob value, and table row, in bytes (`SQLITE_LIMIT_LENGTH`); larger ones fail with
+    /// `SQLITE_TOOBIG`. The default, 6 MiB, admits a 5 MiB value with room for the rest of its row; a value
+    /// at the limit also fits in a request (base64 makes it 8.4 MB) and in a response under the defaults.
     public var maxValueSize: Int
     /// Sent as `base_url` in every pipeline and cursor response, like sqld's `SQLD_HTTP_SELF_URL`.
     public var selfURL: String?
@@ -53,7 +56,7 @@ public struct ServerConfiguration: Sendable {
         busyTimeout: Duration = .seconds(5),
         maxResponseSize: Int = 10_000_000,
         maxRequestBodySize: Int = 32 << 20,
-        maxValueSize: Int = 5_000_000,
+        maxValueSize: Int = ServerConfiguration.defaultMaxValueSize,
         selfURL: String? = nil,
         connectionIdleTimeout: Duration = .seconds(60),
         workerThreads: Int = 64,
@@ -76,6 +79,9 @@ public struct ServerConfiguration: Sendable {
         self.workerThreads = workerThreads
         self.inlineQueryLimit = inlineQueryLimit
     }
+
+    /// The default ``maxValueSize``: 6 MiB (6,291,456 bytes).
+    public static let defaultMaxValueSize = 6 << 20
 
     /// Whether requests must authenticate.
     public var requiresAuthentication: Bool { authToken != nil || !jwtPublicKeys.isEmpty }

@@ -45,8 +45,10 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "The largest request body in bytes.")
     var maxRequestSize: Int = 32 << 20
 
-    @Option(name: .long, help: "The longest string or blob value in bytes (larger ones fail with SQLITE_TOOBIG).")
-    var maxValueSize: Int = 5_000_000
+    @Option(
+        name: .long,
+        help: "The longest string or blob value, and table row, in bytes (larger ones fail with SQLITE_TOOBIG; the default, 6 MiB, admits 5 MiB values).")
+    var maxValueSize: Int = ServerConfiguration.defaultMaxValueSize
 
     @Option(name: .long, help: "The URL sent as base_url in responses (like SQLD_HTTP_SELF_URL).")
     var selfURL: String?

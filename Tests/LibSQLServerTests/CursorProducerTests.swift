@@ -31,14 +31,15 @@ struct CursorProducerTests {
     /// Settling is made slow (as when the producer's thread is descheduled just then), so that anything the
     /// producer sent before settling has time to reach the consumer, and is recorded.
     private func produce(
-        _ steps: [BatchStep], on session: StreamSession, stopAfter: Int? = nil, limit: Duration = .seconds(10)
+        _ steps: [BatchStep], on session: StreamSession, stopAfter: Int? = nil, limit: Duration = .seconds(10),
+        encode: @escaping @Sendable (CursorEntry) throws(HranaCodingError) -> Data = ResponseEncoding.encode
     ) async throws -> Run {
         let pipe = CursorPipe(capacity: 2)
         let settled = SettledOutcome()
         let seen = SeenText()
         let batch = Batch(steps: steps)
         let done = Thread {
-            CursorProducer.run(batch, session: session, pipe: pipe) { outcome in
+            CursorProducer.run(batch, session: session, pipe: pipe, encode: encode) { outcome in
                 Thread.sleep(forTimeInterval: 0.05)
                 settled.set(outcome, seen: seen.text)
             }
@@ -98,6 +99,31 @@ struct CursorProducerTests {
         let stepEndsAtSettle = run.seenAtSettle.components(separatedBy: #""type":"step_end""#).count - 1
         #expect(stepEndsAtSettle == 1, "only the first step had ended when the stream was settled")
         #expect(run.chunks.count > 3, "rows are streamed in several chunks")
+    }
+
+    @Test("an entry that cannot be encoded ends the cursor with an error entry and breaks the stream")
+    func unencodableEntry() async throws {
+        let harness = try EngineHarness()
+        let session = try harness.session()
+        let run = try await produce(
+            [BatchStep(stmt: Stmt(sql: "SELECT 1")), BatchStep(stmt: Stmt(sql: "SELECT 2"))], on: session,
+            encode: { entry throws(HranaCodingError) in
+                if case .row = entry { throw HranaCodingError(message: "cannot encode this row", path: "row") }
+                return try ResponseEncoding.encode(entry)
+            })
+        let entries = try lines(run)
+        #expect(entries.count == 2, "\(entries)")
+        guard case .stepBegin(step: 0, _)? = entries.first else {
+            Issue.record("expected step_begin first, got \(entries)")
+            return
+        }
+        guard case .error(let error)? = entries.last else {
+            Issue.record("expected an error entry last, got \(entries)")
+            return
+        }
+        #expect(error.code == "PROTOCOL_ERROR")
+        #expect(error.message.contains("cannot encode this row"))
+        #expect(run.outcome == .broken)
     }
 
     @Test("an empty batch settles and ends without entries")

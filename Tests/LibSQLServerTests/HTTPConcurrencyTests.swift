@@ -85,26 +85,38 @@ struct HTTPConcurrencyTests {
         }
     }
 
-    @Test("a 5 MB blob round-trips with a raised value limit; the default limit gives SQLITE_TOOBIG")
-    func largeBlob() async throws {
-        let blob = Data((0..<5_000_000).map { UInt8(truncatingIfNeeded: $0 &* 31) })
-        try await ServerHarness.withServer(configure: {
-            $0.maxValueSize = 6_000_000
-            $0.maxResponseSize = 20_000_000
-        }) { harness in
+    @Test("with the default limits a 5 MiB blob is stored and read back")
+    func fiveMebibyteBlob() async throws {
+        let blob = Data((0..<(5 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 31) })
+        try await ServerHarness.withServer { harness in
             let response = try await harness.pipeline([
-                .execute(Stmt(sql: "CREATE TABLE b(data BLOB)")),
-                .execute(Stmt(sql: "INSERT INTO b VALUES (?)", args: [.blob(blob)])),
+                .execute(Stmt(sql: "CREATE TABLE b(id INTEGER PRIMARY KEY, name TEXT, data BLOB)")),
+                .execute(Stmt(sql: "INSERT INTO b(name, data) VALUES ('five', ?)", args: [.blob(blob)])),
                 .execute(Stmt(sql: "SELECT data, length(data) FROM b")), .close,
             ])
             #expect(response.results[1].failure == nil, "\(String(describing: response.results[1].failure))")
             let row = try #require(response.results[2].okStmt?.rows.first)
-            #expect(row == [.blob(blob), .integer(5_000_000)])
+            #expect(row == [.blob(blob), .integer(5 << 20)])
         }
+    }
+
+    @Test("a value exactly at the default limit passes both ways; one byte more is SQLITE_TOOBIG")
+    func valueSizeBoundary() async throws {
+        let limit = ServerConfiguration.defaultMaxValueSize
+        #expect(limit >= 5 << 20)
         try await ServerHarness.withServer { harness in
-            let bigger = Data(count: 5_000_001)
-            let response = try await harness.pipeline([.execute(Stmt(sql: "SELECT ?", args: [.blob(bigger)])), .close])
-            #expect(response.results[0].failure?.code == "SQLITE_TOOBIG", "\(response.results[0])")
+            let atLimit = Data(repeating: 0xA5, count: limit)
+            let response = try await harness.pipeline([
+                .execute(Stmt(sql: "SELECT ?", args: [.blob(atLimit)])),
+                .execute(Stmt(sql: "SELECT length(zeroblob(?))", args: [.integer(Int64(limit))])),
+                .execute(Stmt(sql: "SELECT ?", args: [.blob(Data(count: limit + 1))])),
+                .execute(Stmt(sql: "SELECT zeroblob(?)", args: [.integer(Int64(limit + 1))])),
+                .close,
+            ])
+            #expect(response.results[0].okStmt?.rows == [[.blob(atLimit)]])
+            #expect(response.results[1].okStmt?.rows == [[.integer(Int64(limit))]])
+            #expect(response.results[2].failure?.code == "SQLITE_TOOBIG", "\(response.results[2])")
+            #expect(response.results[3].failure?.code == "SQLITE_TOOBIG", "\(response.results[3])")
         }
     }
 

@@ -55,6 +55,26 @@ struct HTTPCursorTests {
         }
     }
 
+    @Test("a step with want_rows false sends no rows, as on /v3/pipeline (checklist 11)")
+    func wantRowsFalse() async throws {
+        try await ServerHarness.withServer { harness in
+            _ = try await harness.query("CREATE TABLE t(x INT)")
+            _ = try await harness.query("INSERT INTO t VALUES (1), (2)")
+            let body = try cursorBody([
+                BatchStep(stmt: Stmt(sql: "SELECT x FROM t ORDER BY x", wantRows: false)),
+                BatchStep(stmt: Stmt(sql: "SELECT x FROM t ORDER BY x DESC LIMIT 1")),
+            ])
+            let response = try await harness.request(.POST, "/v3/cursor", body: body)
+            #expect(response.status == 200)
+            let (_, entries) = try lines(response)
+            let cols = [Column(name: "x", decltype: "INT")]
+            #expect(entries == [
+                .stepBegin(step: 0, cols: cols), .stepEnd(affectedRowCount: 0, lastInsertRowID: nil),
+                .stepBegin(step: 1, cols: cols), .row([.integer(2)]), .stepEnd(affectedRowCount: 0, lastInsertRowID: nil),
+            ])
+        }
+    }
+
     @Test("step_end last_insert_rowid is a string")
     func rowIDIsString() async throws {
         try await ServerHarness.withServer { harness in

@@ -9,7 +9,7 @@ struct EngineConfiguration: Sendable {
     /// The largest estimated JSON size of one `execute` or `batch` response (⇒ `RESPONSE_TOO_LARGE`).
     var maxResponseSize: Int = 10_000_000
     /// The longest string or blob, in bytes (`SQLITE_LIMIT_LENGTH` ⇒ `SQLITE_TOOBIG`).
-    var maxValueSize: Int = 5_000_000
+    var maxValueSize: Int = ServerConfiguration.defaultMaxValueSize
     /// The most SQL texts one stream may store with `store_sql`.
     var maxStoredSQLCount: Int = 50
     /// The longest SQL text, in UTF-8 bytes, that `store_sql` accepts.

@@ -11,6 +11,7 @@ final class EngineDatabase: Sendable {
     private let logger: Logger
     private let state: Mutex<State>
     private let lockWaits: LockWaits
+    private let writeQueue = WriteQueue()
 
     private struct State {
         var sessions: [ObjectIdentifier: StreamSession] = [:]
@@ -36,7 +37,13 @@ final class EngineDatabase: Sendable {
     func openSession() throws -> StreamSession {
         if state.withLock({ $0.isClosed }) { throw EngineClosedError() }
         let connection = try SQLiteConnection(path: configuration.databasePath)
-        let control = SessionControl()
+        let lockWaits = lockWaits
+        let control = SessionControl(writeAccess: SessionControl.WriteAccess(
+            queue: writeQueue, timeout: configuration.busyTimeout,
+            onWait: { [weak self] waiter in
+                lockWaits.noteWait()
+                return self?.enforceTransactionTimeout(excluding: waiter) ?? false
+            }))
         let waitForLock = lockWaits.handler(timeout: configuration.busyTimeout) { [weak self] in
             self?.enforceTransactionTimeout(excluding: control) ?? false
         }

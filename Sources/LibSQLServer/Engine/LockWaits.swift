@@ -6,6 +6,12 @@ import Synchronization
 final class LockWaits: Sendable {
     private let lastWait = Mutex<ContinuousClock.Instant?>(nil)
 
+    /// Records that a session is waiting for the write lock now (in the write queue).
+    func noteWait() {
+        let now = ContinuousClock.now
+        lastWait.withLock { $0 = now }
+    }
+
     func someoneWaiting(at now: ContinuousClock.Instant) -> Bool {
         guard let last = lastWait.withLock({ $0 }) else { return false }
         return now - last < .milliseconds(250)

@@ -6,21 +6,62 @@ final class SessionControl: Sendable {
         var writeLockSince: ContinuousClock.Instant?
         var timeoutRequested = false
         var timedOut = false
+        var hasWriteTurn = false
+    }
+
+    /// The database's write queue and how long to wait in it.
+    struct WriteAccess: Sendable {
+        let queue: WriteQueue
+        let timeout: Duration
+        /// Runs while waiting; returns whether it forced a holder of the write lock to roll back.
+        let onWait: @Sendable (SessionControl) -> Bool
     }
 
     private let state = Mutex(State())
+    private let writeAccess: WriteAccess?
     /// The time limit of the statement running inline, if any (read by SQLite's handlers).
     let inline = InlineBudget()
 
-    /// Records whether the session holds the write lock after a statement that started at `since`.
+    /// Creates the control of one session; without `writeAccess` its writes do not queue.
+    init(writeAccess: WriteAccess? = nil) {
+        self.writeAccess = writeAccess
+    }
+
+    /// Waits for this session's turn in the write queue (see ``WriteQueue``) while the queue moves, giving
+    /// up when one holder kept the turn for the busy timeout (up to twice that when the wait forced a holder
+    /// to roll back); returns whether the turn came. The turn is kept until ``noteWriteLock(held:since:)``
+    /// reports the write lock released.
+    func waitForWriteTurn() -> Bool {
+        guard let access = writeAccess else { return true }
+        let member = ObjectIdentifier(self)
+        let start = ContinuousClock.now
+        let granted = access.queue.acquire(member, patience: access.timeout) { deadline in
+            guard access.onWait(self) else { return deadline }
+            return max(deadline, min(.now + .seconds(1), start + access.timeout * 2))
+        }
+        if granted { state.withLock { $0.hasWriteTurn = true } }
+        return granted
+    }
+
+    /// Records whether the session holds the write lock after a statement that started at `since`; when it
+    /// does not, its turn in the write queue ends.
     func noteWriteLock(held: Bool, since: ContinuousClock.Instant) {
-        state.withLock { state in
+        let endsTurn = state.withLock { state -> Bool in
             if held {
                 if state.writeLockSince == nil { state.writeLockSince = since }
-            } else {
-                state.writeLockSince = nil
+                return false
             }
+            state.writeLockSince = nil
+            defer { state.hasWriteTurn = false }
+            return state.hasWriteTurn
         }
+        if endsTurn { writeAccess?.queue.release(ObjectIdentifier(self)) }
+    }
+
+    /// Marks a rollback under way: the transaction-timeout enforcer leaves the session alone (its write-lock
+    /// time is cleared), while its turn in the write queue lasts until ``noteWriteLock(held:since:)``.
+    func noteRollingBack() {
+        state.withLock { $0.writeLockSince = nil }
     }
 
     /// When the session took the write lock, if it holds it.

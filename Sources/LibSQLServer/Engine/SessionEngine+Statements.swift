@@ -45,6 +45,7 @@ extension SessionEngine {
         do {
             statement = try connection.prepareSingle(sql)
             try statement.bind(positional: stmt.effectiveArgs, named: Self.namedArguments(of: stmt))
+            try refuseWriteInReadOnlyTransaction(statement)
         } catch {
             if isRunningInline && inlineGaveUp(code: error.code) { throw .needsWorker }
             throw .failed(error.protocolError)
@@ -60,9 +61,12 @@ extension SessionEngine {
         try onBegin(columns)
 
         let clock = ContinuousClock()
-        let start = clock.now
         var rowCount: UInt64 = 0
+        let hasTurn = takeWriteTurn(for: statement)
+        // After the wait for the turn: the transaction timeout counts from when the lock was taken.
+        let start = clock.now
         defer { noteTransactionState(since: start) }
+        if !hasTurn { throw .failed(Self.writeTurnTimeout.protocolError) }
         do {
             while try statement.step() {
                 rowCount += 1
@@ -85,12 +89,45 @@ extension SessionEngine {
             statement.reset()
             throw .failed(ProtocolError(message: "\(error)", code: "SQLITE_UNKNOWN"))
         }
+        noteReadOnlyBegin(sql)
         let elapsed = clock.now - start
         return Outcome(
             affectedRowCount: kind.changesRows ? UInt64(max(0, connection.changes)) : 0,
             lastInsertRowID: kind == .insert ? connection.lastInsertRowID : nil,
             rowsRead: rowCount,
             durationMS: Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15)
+    }
+
+    /// Waits for this session's turn in the write queue before a statement that may take the write lock
+    /// (`sqlite3_stmt_readonly` false, `BEGIN IMMEDIATE` included) when it does not hold it yet; returns
+    /// false when the busy timeout passed first.
+    func takeWriteTurn(for statement: SQLiteStatement) -> Bool {
+        statement.isReadOnly || connection.transactionState == .write || control.waitForWriteTurn()
+    }
+
+    /// A write that waited for its turn in the write queue longer than the busy timeout: SQLite's own error
+    /// for a lock it waited for in vain.
+    static let writeTurnTimeout = StatementError(
+        SQLiteError(extendedCode: SQLITE_BUSY, message: "database is locked"), atPrepare: false)
+
+    /// Refuses a statement that would write (`sqlite3_stmt_readonly` false) inside a read-only transaction,
+    /// as sqld refuses writes in a read transaction.
+    func refuseWriteInReadOnlyTransaction(_ statement: SQLiteStatement) throws(StatementError) {
+        guard isInReadOnlyTransaction, !statement.isReadOnly else { return }
+        if connection.isAutocommit {
+            isInReadOnlyTransaction = false
+        } else {
+            throw .writeInReadOnlyTransaction
+        }
+    }
+
+    /// Marks the transaction read-only after `sql` ran, when it was a `BEGIN READONLY` that opened one.
+    func noteReadOnlyBegin(_ sql: String) {
+        if connection.isAutocommit {
+            isInReadOnlyTransaction = false
+        } else if !isInReadOnlyTransaction && SQLText.beginsReadOnlyTransaction(sql) {
+            isInReadOnlyTransaction = true
+        }
     }
 
     /// A statement's named arguments by name; the first of two with one name wins, as in sqld.
@@ -105,9 +142,10 @@ extension SessionEngine {
     func runSequence(_ sql: String) -> StreamResult {
         if refuseForTimeout() { return .error(EngineError.transactionTimeout) }
         var remaining = sql
-        let start = ContinuousClock.now
+        var start = ContinuousClock.now
         defer { noteTransactionState(since: start) }
         while !remaining.isEmpty {
+            let original = remaining
             remaining = SQLText.rewritingReadonlyBegin(remaining) ?? remaining
             let statement: SQLiteStatement?
             let tail: String
@@ -117,12 +155,22 @@ extension SessionEngine {
                 return .error(EngineError.sqlite(error, atPrepare: true))
             }
             if let statement {
+                do throws(StatementError) {
+                    try refuseWriteInReadOnlyTransaction(statement)
+                    if !statement.isReadOnly && connection.transactionState != .write {
+                        guard control.waitForWriteTurn() else { throw Self.writeTurnTimeout }
+                        start = .now
+                    }
+                } catch {
+                    return .error(error.protocolError)
+                }
                 do {
                     while try statement.step() {}
                 } catch {
                     statement.reset()
                     return .error(EngineError.sqlite(error, atPrepare: false))
                 }
+                noteReadOnlyBegin(original)
             }
             if tail.utf8.count >= remaining.utf8.count { break }
             remaining = tail

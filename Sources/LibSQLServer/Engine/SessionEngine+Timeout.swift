@@ -1,3 +1,4 @@
+import CSQLite
 import Hrana
 import SQLiteCore
 
@@ -40,8 +41,28 @@ extension SessionEngine {
         }
     }
 
+    /// Rolls back the open transaction. Should `ROLLBACK` fail with the transaction still open, the
+    /// connection is closed (which ends the transaction and releases its locks) rather than left holding it:
+    /// the stream's next request fails, and the session is never pooled.
     func rollback() {
-        try? connection.execute(script: "ROLLBACK")
+        // The transaction-timeout enforcer stops interrupting this session, so that it cannot interrupt the ROLLBACK.
+        control.noteRollingBack()
+        var attempts = 0
+        while true {
+            do {
+                try connection.execute(script: "ROLLBACK")
+                break
+            } catch {
+                if connection.isAutocommit { break }
+                attempts += 1
+                // An interrupt sent just before the enforcer stopped, for the statement that already ended,
+                // fails the next statement (this ROLLBACK) once; the retry runs clean.
+                if error.code == SQLITE_INTERRUPT && attempts < 3 { continue }
+                logger.debug("ROLLBACK failed; closing the connection to end its transaction", metadata: ["error": "\(error)"])
+                close()
+                break
+            }
+        }
         control.noteWriteLock(held: false, since: .now)
     }
 

@@ -12,6 +12,8 @@ final class SessionEngine: @unchecked Sendable {
     private(set) var isClosed = false
     /// Whether a statement of the current request failed with `TRANSACTION_TIMEOUT`.
     var observedTimeout = false
+    /// Whether the open transaction began with `BEGIN READONLY` (libSQL's read mode): writes are refused.
+    var isInReadOnlyTransaction = false
     /// Whether the current statement runs inline (see ``executeInline(_:limit:)``).
     var isRunningInline = false
 
@@ -80,7 +82,7 @@ final class SessionEngine: @unchecked Sendable {
                 let stepNumber = UInt32(index)
                 do {
                     let outcome = try run(
-                        step.stmt, sql: sqls[index], wantRows: true,
+                        step.stmt, sql: sqls[index], wantRows: step.stmt.effectiveWantRows,
                         onBegin: { cols throws(ExecutionStop) in try send(.stepBegin(step: stepNumber, cols: cols)) },
                         onRow: { row throws(ExecutionStop) in try send(.row(row)) })
                     outcomes[index] = .ok

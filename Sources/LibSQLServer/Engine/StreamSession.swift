@@ -73,6 +73,9 @@ final class StreamSession: Sendable {
     /// Whether the connection is in autocommit mode (true once closed).
     var isAutocommit: Bool { engine.withLock { $0.isAutocommit } }
 
+    /// Whether the connection is open and in autocommit mode, fit to serve another stream (see ``SessionPool``).
+    var isOpenInAutocommit: Bool { engine.withLock { !$0.isClosed && $0.connection.isAutocommit } }
+
     /// Whether ``close()`` has run.
     var isClosed: Bool { engine.withLock { $0.isClosed } }
 
