@@ -118,4 +118,30 @@ import Testing
             }
         }
     }
+
+    @Test("a write in a read batch or read transaction fails alike remote and local")
+    func readModeWritesAgree() async throws {
+        func codes(_ db: Database) async throws -> [ErrorCode?] {
+            try await db.execute("CREATE TABLE r (x INT)")
+            let batch = await expectLibSQLError { try await db.batch(["SELECT 1", "INSERT INTO r VALUES (1)"], mode: .read) }
+            let transaction = await expectLibSQLError {
+                try await db.transaction(.read) { tx in _ = try await tx.execute("INSERT INTO r VALUES (1)") }
+            }
+            let count = try await db.execute("SELECT count(*) FROM r").rows[0][0]
+            #expect(count == .integer(0))
+            return [batch?.code, transaction?.code]
+        }
+        let remote = try await withServer { server in
+            let db = try Database(url: server.url.absoluteString)
+            defer { Task { await db.close() } }
+            return try await codes(db)
+        }
+        let local = try await withTemporaryDirectory { directory in
+            let db = try Database(url: "file:" + directory.appendingPathComponent("read.db").path)
+            defer { Task { await db.close() } }
+            return try await codes(db)
+        }
+        #expect(remote == local)
+        #expect(local == [.sqliteReadOnly, .sqliteReadOnly])
+    }
 }
