@@ -230,7 +230,7 @@ final class LocalQuery: RowSource, @unchecked Sendable {
                     }
                 } catch {
                     Self.finish(&state)
-                    throw LocalStatement.error(error, sql: sql, atPrepare: false)
+                    throw LocalStatement.error(error, sql: sql)
                 }
                 if rows.count < count { Self.finish(&state) }
                 return rows

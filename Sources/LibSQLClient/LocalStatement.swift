@@ -2,37 +2,52 @@ import Foundation
 import Hrana
 import SQLiteCore
 
-/// The server's statement rules, applied to a local connection so that local and remote results and error
-/// codes agree: one statement per `execute` (`SQL_NO_STATEMENT`, `SQL_MANY_STATEMENTS`), sqld's argument binding
-/// (`ARGS_INVALID`), `SQL_INPUT_ERROR` / `SQLITE_UNKNOWN` / `SQLITE_<PRIMARY>` codes, `rowsAffected` only when
-/// rows changed, and `lastInsertRowID` only after an INSERT.
+/// Runs statements on a local connection with SQLiteCore's statement rules, the ones our server applies, so that
+/// local and remote results and errors agree: one statement per `execute` (`SQL_NO_STATEMENT`,
+/// `SQL_MANY_STATEMENTS`), sqld's argument binding (`ARGS_INVALID`, `ARGS_BOTH_POSITIONAL_AND_NAMED`), sqld's
+/// codes (`SQL_INPUT_ERROR`, `SQLITE_UNKNOWN`, primary `SQLITE_<CODE>`), `rowsAffected` and `lastInsertRowID`
+/// from the statement's kind.
 enum LocalStatement {
-    /// Runs a script of several statements, discarding rows.
+    /// Runs a script of several statements in order, discarding rows (the server's `sequence`).
     static func runScript(_ sql: String, on connection: SQLiteConnection) throws {
-        do {
-            try connection.execute(script: sql)
-        } catch {
-            throw Self.error(error, sql: sql, atPrepare: false)
+        var remaining = SQLText.rewritingReadonlyBegin(sql) ?? sql
+        while !remaining.isEmpty {
+            let statement: SQLiteStatement?
+            let tail: String
+            do {
+                (statement, tail) = try connection.prepare(remaining)
+            } catch {
+                throw Self.error(StatementError(error, atPrepare: true), sql: sql)
+            }
+            if let statement {
+                do {
+                    while try statement.step() {}
+                } catch {
+                    throw Self.error(StatementError(error, atPrepare: false), sql: sql)
+                }
+            }
+            if tail.utf8.count >= remaining.utf8.count { break }
+            remaining = SQLText.rewritingReadonlyBegin(tail) ?? tail
         }
     }
 
+    /// Prepares, binds and runs one statement.
     static func run(_ statement: Statement, on connection: SQLiteConnection) throws -> ResultSet {
         let prepared = try prepare(statement, on: connection)
+        let kind = prepared.kind
+        let layout = layout(of: prepared)
         var rows: [Row] = []
-        let changesBefore = connection.totalChanges
         do {
-            let layout = layout(of: prepared)
             while try prepared.step() {
                 rows.append(Row(layout: layout, values: try prepared.row()))
             }
-            let changed = connection.totalChanges != changesBefore
-            return ResultSet(
-                columns: layout.names, columnTypes: columnTypes(of: prepared), rows: rows,
-                rowsAffected: changed ? Int(connection.changes) : 0,
-                lastInsertRowID: isInsert(statement.sql) ? connection.lastInsertRowID : nil)
         } catch {
-            throw Self.error(error, sql: statement.sql, atPrepare: false)
+            throw Self.error(StatementError(error, atPrepare: false), sql: statement.sql)
         }
+        return ResultSet(
+            columns: layout.names, columnTypes: columnTypes(of: prepared), rows: rows,
+            rowsAffected: kind.changesRows ? Int(connection.changes) : 0,
+            lastInsertRowID: kind == .insert ? connection.lastInsertRowID : nil)
     }
 
     static func layout(of statement: SQLiteStatement) -> RowLayout {
@@ -47,94 +62,25 @@ enum LocalStatement {
 
     /// Compiles exactly one statement and binds its arguments.
     static func prepare(_ statement: Statement, on connection: SQLiteConnection) throws -> SQLiteStatement {
-        let prepared: SQLiteStatement
-        do {
-            let (first, tail) = try connection.prepare(statement.sql)
-            guard let first else {
-                throw LibSQLError(code: .sqlNoStatement, message: "SQL string does not contain any statement", sql: statement.sql)
+        do throws(StatementError) {
+            let prepared = try connection.prepareSingle(statement.sql)
+            switch statement.arguments {
+            case .positional(let values): try prepared.bind(positional: values, named: [:])
+            case .named(let values): try prepared.bind(positional: [], named: values)
             }
-            if !tail.allSatisfy({ $0.isWhitespace || $0 == ";" }), try connection.prepare(tail).statement != nil {
-                throw LibSQLError(code: .sqlManyStatements, message: "SQL string contains more than one statement", sql: statement.sql)
-            }
-            prepared = first
-        } catch let error as SQLiteError {
-            throw Self.error(error, sql: statement.sql, atPrepare: true)
-        }
-        try bind(statement, to: prepared)
-        return prepared
-    }
-
-    /// Binds arguments with sqld's rules: positional xor named, no extra arguments, every parameter needs a value.
-    static func bind(_ statement: Statement, to prepared: SQLiteStatement) throws {
-        let parameterCount = Int(prepared.parameterCount)
-        func invalid(_ detail: String) -> LibSQLError {
-            LibSQLError(code: .argsInvalid, message: "Arguments do not match SQL parameters: \(detail)", sql: statement.sql)
-        }
-        var positional: [Value] = []
-        var named: [String: Value] = [:]
-        switch statement.arguments {
-        case .positional(let values): positional = values
-        case .named(let values): named = values
-        }
-        let provided = max(positional.count, named.count)
-        guard provided <= parameterCount else {
-            throw invalid("too many parameters, expected \(parameterCount) found \(provided)")
-        }
-        guard parameterCount > 0 else { return }
-        for index in 1...parameterCount {
-            let name = prepared.parameterName(Int32(index))
-            var value: Value?
-            if let name, let prefix = name.first {
-                if prefix == "?" {
-                    if let position = Int(name.dropFirst()), position >= 1, position <= positional.count {
-                        value = positional[position - 1]
-                    }
-                } else {
-                    value = named[name] ?? named[String(name.dropFirst())]
-                }
-            } else if index <= positional.count {
-                value = positional[index - 1]
-            }
-            guard let value else {
-                if prepared.isExplain { continue }
-                throw invalid("value for parameter \(name ?? String(index)) not found")
-            }
-            do {
-                try prepared.bind(value, at: Int32(index))
-            } catch {
-                throw Self.error(error, sql: statement.sql, atPrepare: false)
-            }
+            return prepared
+        } catch {
+            throw Self.error(error, sql: statement.sql)
         }
     }
 
-    /// Maps a SQLite error to the code the server would send.
-    static func error(_ error: SQLiteError, sql: String?, atPrepare: Bool) -> LibSQLError {
-        if error.isInvalidUTF8 {
-            return LibSQLError(code: .unicodeError, message: "SQLite error: \(error.message)", sql: sql)
-        }
-        let extended = ErrorCode(error.extendedCodeName)
-        if error.code == 1 {
-            if atPrepare, let offset = error.offset {
-                return LibSQLError(code: .sqlInputError, message: "SQL input error: \(error.message) (at offset \(offset))", sql: sql)
-            }
-            return LibSQLError(code: .sqliteUnknown, message: "SQLite error: \(error.message)", sql: sql)
-        }
-        let primary = ErrorCode(error.primaryCodeName)
-        let protocolError = ProtocolError(message: error.message, code: extended.rawValue)
-        return LibSQLError(
-            code: primary, message: "SQLite error: \(error.message)", extendedCode: extended == primary ? nil : extended,
-            constraint: protocolError.constraint, sql: sql)
+    /// The error as the server would send it, with the SQL that failed.
+    static func error(_ error: StatementError, sql: String?) -> LibSQLError {
+        LibSQLError(error.protocolError, sql: sql)
     }
 
-    static func isInsert(_ sql: String) -> Bool {
-        var words = sql.split(whereSeparator: { !$0.isLetter && $0 != "_" }).prefix(40).makeIterator()
-        guard let first = words.next()?.uppercased() else { return false }
-        if first == "INSERT" || first == "REPLACE" { return true }
-        guard first == "WITH" else { return false }
-        while let word = words.next()?.uppercased() {
-            if word == "INSERT" || word == "REPLACE" { return true }
-            if word == "SELECT" || word == "UPDATE" || word == "DELETE" { continue }
-        }
-        return false
+    /// A SQLite error met while stepping a statement.
+    static func error(_ error: SQLiteError, sql: String?) -> LibSQLError {
+        Self.error(StatementError(error, atPrepare: false), sql: sql)
     }
 }
