@@ -20,6 +20,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
     ],
     targets: [
         // Layer 1: the wire protocol, Foundation only.
@@ -45,7 +46,10 @@ let package = Package(
         // Layer 3: embedded replicas.
         .target(name: "Replica", dependencies: ["LibSQLClient", "SQLiteCore", .product(name: "Logging", package: "swift-log")]),
         // Layer 4: records, migrations, schema.
-        .target(name: "RecordAdapter", dependencies: ["LibSQLClient", "Replica", .product(name: "Logging", package: "swift-log")]),
+        .target(
+            name: "RecordAdapter",
+            dependencies: ["LibSQLClient", "Replica", .product(name: "Logging", package: "swift-log"), "Yams"]
+        ),
         // Layer 5: the local libSQL-compatible server.
         .target(
             name: "LibSQLServer",
@@ -63,7 +67,7 @@ let package = Package(
         .executableTarget(
             name: "libsql",
             dependencies: [
-                "LibSQLClient", "LibSQLServer", "Hrana",
+                "LibSQLClient", "LibSQLServer", "Hrana", "RecordAdapter",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -75,6 +79,8 @@ let package = Package(
             exclude: ["README.md"],
             resources: [.copy("hrana-test-server"), .copy("sqld-snapshots"), .copy("recorded")]
         ),
+        // A small blog on the record layer: `swift run BlogExample`.
+        .executableTarget(name: "BlogExample", dependencies: ["RecordAdapter", "LibSQLServer"], path: "Examples/Blog"),
         // Release-mode micro-benchmarks, run with `swift run -c release <name>`.
         .executableTarget(name: "HranaBenchmark", dependencies: ["Hrana"], path: "Benchmarks/HranaBenchmark"),
 
@@ -86,7 +92,10 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio")]),
         .testTarget(name: "LibSQLClientTests", dependencies: ["LibSQLClient", "LibSQLServer", "Hrana", "Fixtures"]),
         .testTarget(name: "ReplicaTests", dependencies: ["Replica"]),
-        .testTarget(name: "RecordAdapterTests", dependencies: ["RecordAdapter"]),
+        .testTarget(
+            name: "RecordAdapterTests", dependencies: ["RecordAdapter", "LibSQLClient", "LibSQLServer"],
+            resources: [.copy("Recorded")]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,0 +1,70 @@
+import Foundation
+import LibSQLClient
+import RecordAdapter
+import Testing
+
+/// The seed README's usage section, line by line, on our server over HTTP and on a local file.
+@Suite struct SeedScenarioTests {
+    @Test(arguments: Backend.allCases)
+    func readmeUsage(_ backend: Backend) async throws {
+        try await withConnection(backend) { db, _ in
+            // User.create!(name: "Alice", email: "alice@example.com")
+            let created = try await User.create(User(name: "Alice", email: "alice@example.com"), on: db)
+            let id = try #require(created.id)
+            #expect(created.name == "Alice")
+            #expect(created.createdAt != nil && created.createdAt == created.updatedAt)
+
+            // User.where(name: "Alice").first
+            let alice = try await User.where(["name": "Alice"]).on(db).first()
+            #expect(alice == created)
+
+            // User.find(1)
+            var found = try await User.find(id, on: db)
+            #expect(found == created)
+
+            // User.order(:name).limit(10)
+            try await User.create(User(name: "Bob", email: "bob@example.com"), on: db)
+            try await User.create(User(name: "Aaron", email: "aaron@example.com"), on: db)
+            let page = try await User.order("name").limit(10).on(db).all()
+            #expect(page.map(\.name) == ["Aaron", "Alice", "Bob"])
+            #expect(try await User.order("name").limit(2).on(db).all().map(\.name) == ["Aaron", "Alice"])
+
+            // User.find(1).update!(email: "new@example.com")
+            try await found.update(on: db) { $0.email = "new@example.com" }
+            #expect(try await User.find(id, on: db).email == "new@example.com")
+            #expect(found.email == "new@example.com")
+
+            // User.find(1).destroy
+            try await User.find(id, on: db).destroy(on: db)
+            await expectRecordError(.recordNotFound) { _ = try await User.find(id, on: db) }
+            #expect(try await User.count(on: db) == 2)
+        }
+    }
+
+    /// `ActiveRecord::Base.establish_connection(adapter: "turso", database: …, token: …)` then models with no
+    /// explicit connection; `connection.sync` without a replica is a clear error.
+    @Test func establishConnectionAndDefaultConnection() async throws {
+        try await withTemporaryDirectory { directory in
+                let path = directory.appendingPathComponent("default.db").path
+                let db = try Records.establishConnection(adapter: "turso", database: "file:" + path)
+                try await db.database.executeMultiple(blogSchema)
+                let alice = try await User.create(User(name: "Alice", email: "alice@example.com"))
+                #expect(try await User.find(alice.id!) == alice)
+                #expect(try await User.where(["name": "Alice"]).first() == alice)
+                let error = await expectRecordError(.statementInvalid) { try await Records.connection.sync() }
+                #expect(error?.message.contains("replica") == true)
+                await Records.removeConnection()
+                await expectRecordError(.connectionNotEstablished) { _ = try await User.count() }
+        }
+    }
+
+    /// `replica_path` is accepted as a key but no replica connection exists in this build yet.
+    @Test func replicaPathIsAClearNotAvailableError() async throws {
+        let configuration = try ConnectionConfiguration(
+            dictionary: ["adapter": "turso", "database": "libsql://example.turso.io", "token": "secret-token", "replica_path": "/tmp/x.db", "sync_interval": 60])
+        #expect(configuration.syncInterval == 60)
+        let error = await expectRecordError(.configurationInvalid) { _ = try RecordConnection.open(configuration) }
+        #expect(error?.message.contains("not available yet") == true)
+        #expect(error?.description.contains("secret-token") == false)
+    }
+}
