@@ -11,12 +11,19 @@ extension Model {
         return copy
     }
 
-    /// Inserts the record when its primary key is `NULL`, otherwise updates every column (Rails' `save!`).
+    /// Inserts the record when it is new, otherwise updates every column (Rails' `save!`).
+    ///
+    /// A record is new when its primary key is `NULL`. A record whose key the application assigns (a `UUID`, a
+    /// text key as in the seed's schema) costs one more query, `SELECT 1 … LIMIT 1`, to tell; call ``insert(on:)``
+    /// or ``create(_:on:)`` directly to avoid it.
     public mutating func save(on connection: RecordConnection? = nil) async throws {
-        if try primaryKeyValue() == .null {
+        let key = try primaryKeyValue()
+        if key == .null {
             try await insert(on: connection)
-        } else {
+        } else if try await Self.query(on: connection).where(Column(Self.primaryKey) == key).exists() {
             try await update(on: connection, changing: nil)
+        } else {
+            try await insert(on: connection)
         }
     }
 

@@ -68,3 +68,43 @@ import Testing
         #expect(error?.description.contains("secret-token") == false)
     }
 }
+
+/// The seed README's `schema.sql`: text primary keys assigned by the application.
+@Suite struct SeedSchemaTests {
+    static let schema = """
+        CREATE TABLE users (id TEXT PRIMARY KEY, name TEXT NOT NULL, email TEXT NOT NULL);
+        CREATE TABLE posts (id TEXT PRIMARY KEY, user_id TEXT NOT NULL, title TEXT NOT NULL, body TEXT, created_at TEXT NOT NULL);
+        """
+
+    struct User: Model, Equatable {
+        var id: UUID
+        var name: String
+        var email: String
+    }
+
+    struct Post: Model, Equatable {
+        var id: UUID
+        var userId: UUID
+        var title: String
+        var body: String?
+        var createdAt: Date?
+    }
+
+    @Test(arguments: Backend.allCases)
+    func textKeysAssignedByTheApplication(_ backend: Backend) async throws {
+        try await withConnection(backend, schema: Self.schema) { db, _ in
+            var alice = User(id: UUID(), name: "Alice", email: "alice@example.com")
+            try await alice.save(on: db)
+            #expect(try await User.find(alice.id, on: db) == alice)
+            alice.email = "new@example.com"
+            try await alice.save(on: db)
+            #expect(try await User.count(on: db) == 1)
+            #expect(try await User.find(alice.id, on: db).email == "new@example.com")
+            let post = try await Post.create(Post(id: UUID(), userId: alice.id, title: "Hello"), on: db)
+            #expect(post.createdAt != nil)
+            #expect(try await Post.where(["user_id": alice.id]).on(db).all() == [post])
+            try await User.find(alice.id, on: db).destroy(on: db)
+            await expectRecordError(.recordNotFound) { _ = try await User.find(alice.id, on: db) }
+        }
+    }
+}
