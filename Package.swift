@@ -21,6 +21,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
     ],
     targets: [
         // Layer 1: the wire protocol, Foundation only.
@@ -44,7 +45,15 @@ let package = Package(
             ]
         ),
         // Layer 3: embedded replicas.
-        .target(name: "Replica", dependencies: ["LibSQLClient", "SQLiteCore", .product(name: "Logging", package: "swift-log")]),
+        .target(
+            name: "Replica",
+            dependencies: [
+                "LibSQLClient", "SQLiteCore", "CSQLite",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         // Layer 4: records, migrations, schema.
         .target(
             name: "RecordAdapter",
@@ -67,7 +76,7 @@ let package = Package(
         .executableTarget(
             name: "libsql",
             dependencies: [
-                "LibSQLClient", "LibSQLServer", "Hrana", "RecordAdapter",
+                "LibSQLClient", "LibSQLServer", "Replica", "Hrana", "RecordAdapter",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -90,8 +99,8 @@ let package = Package(
             .product(name: "AsyncHTTPClient", package: "async-http-client"), "Gzip", "Fixtures",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio")]),
-        .testTarget(name: "LibSQLClientTests", dependencies: ["LibSQLClient", "LibSQLServer", "Hrana", "Fixtures"]),
-        .testTarget(name: "ReplicaTests", dependencies: ["Replica"]),
+        .testTarget(name: "LibSQLClientTests", dependencies: ["LibSQLClient", "LibSQLServer", "Hrana", "SQLiteCore", "Fixtures"]),
+        .testTarget(name: "ReplicaTests", dependencies: ["Replica", "LibSQLClient", "LibSQLServer", "SQLiteCore", "CSQLite", "Fixtures"]),
         .testTarget(
             name: "RecordAdapterTests", dependencies: ["RecordAdapter", "LibSQLClient", "LibSQLServer"],
             resources: [.copy("Recorded")]

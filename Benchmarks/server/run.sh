@@ -12,20 +12,29 @@ WORK="$(mktemp -d)"
 SERVER_PORT=18080
 CONSTANT_PORT=18081
 NO_INLINE_PORT=18082
+NO_CAPTURE_PORT=18083
+DURABLE_PORT=18084
 "$BIN" serve --db "$WORK/bench.db" --port "$SERVER_PORT" --log-level error &
 SERVER_PID=$!
+# The same server without WAL capture for replicas (SQLite checkpoints on its own), and with every commit fsynced.
+"$BIN" serve --db "$WORK/bench-no-capture.db" --port "$NO_CAPTURE_PORT" --no-replication --log-level error >/dev/null &
+NO_CAPTURE_PID=$!
+"$BIN" serve --db "$WORK/bench-durable.db" --port "$DURABLE_PORT" --durable-commits --log-level error >/dev/null &
+DURABLE_PID=$!
 # The same server with inline queries off: every statement runs on a worker thread.
 "$BIN" serve --db "$WORK/bench-no-inline.db" --port "$NO_INLINE_PORT" --inline-query-limit 0 --log-level error >/dev/null &
 NO_INLINE_PID=$!
 "$BIN" serve --constant-body --port "$CONSTANT_PORT" --log-level error >/dev/null &
 CONSTANT_PID=$!
-cleanup() { kill "$SERVER_PID" "$CONSTANT_PID" "$NO_INLINE_PID" 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$WORK"; }
+cleanup() { kill "$SERVER_PID" "$CONSTANT_PID" "$NO_INLINE_PID" "$NO_CAPTURE_PID" "$DURABLE_PID" 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$WORK"; }
 trap cleanup EXIT
-for port in "$SERVER_PORT" "$CONSTANT_PORT" "$NO_INLINE_PORT"; do
+for port in "$SERVER_PORT" "$CONSTANT_PORT" "$NO_INLINE_PORT" "$NO_CAPTURE_PORT" "$DURABLE_PORT"; do
   for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$port/health" >/dev/null && break; sleep 0.1; done
 done
-curl -fs -X POST "http://127.0.0.1:$SERVER_PORT/v3/pipeline" \
-  -d '{"requests":[{"type":"execute","stmt":{"sql":"CREATE TABLE IF NOT EXISTS bench(id INTEGER PRIMARY KEY, v TEXT)"}},{"type":"close"}]}' >/dev/null
+for port in "$SERVER_PORT" "$NO_CAPTURE_PORT" "$DURABLE_PORT"; do
+  curl -fs -X POST "http://127.0.0.1:$port/v3/pipeline" \
+    -d '{"requests":[{"type":"execute","stmt":{"sql":"CREATE TABLE IF NOT EXISTS bench(id INTEGER PRIMARY KEY, v TEXT)"}},{"type":"close"}]}' >/dev/null
+done
 
 SELECT_BODY='{"requests":[{"type":"execute","stmt":{"sql":"SELECT 1"}},{"type":"close"}]}'
 INSERT_BODY='{"requests":[{"type":"execute","stmt":{"sql":"INSERT INTO bench(v) VALUES (?)","args":[{"type":"text","value":"hello"}]}},{"type":"close"}]}'
@@ -36,6 +45,7 @@ rps() { # port body connections
     | awk '/Requests\/sec/ { print $2 }'
 }
 
+captures=()
 echo "| Workload | Connections | Requests/s | Constant body requests/s | Ratio |"
 echo "|---|---|---|---|---|"
 for connections in 1 16; do
@@ -43,11 +53,13 @@ for connections in 1 16; do
   # during the run shows in neither direction.
   before=$(rps "$CONSTANT_PORT" "$SELECT_BODY" "$connections")
   rows=()
-  for workload in select select-no-inline insert; do
+  for workload in select select-no-inline insert insert-no-capture insert-durable; do
     port="$SERVER_PORT"; body="$SELECT_BODY"; name='`SELECT 1`'
     case "$workload" in
       select-no-inline) port="$NO_INLINE_PORT"; name='`SELECT 1`, inline queries off' ;;
       insert) body="$INSERT_BODY"; name='single-row `INSERT`' ;;
+      insert-no-capture) port="$NO_CAPTURE_PORT"; body="$INSERT_BODY"; name='single-row `INSERT`, replication capture off' ;;
+      insert-durable) port="$DURABLE_PORT"; body="$INSERT_BODY"; name='single-row `INSERT`, `--durable-commits` (fsync per commit)' ;;
     esac
     rows+=("$name|$(rps "$port" "$body" "$connections")")
   done
@@ -57,5 +69,17 @@ for connections in 1 16; do
     name="${row%%|*}"; value="${row##*|}"
     ratio=$(awk -v a="$value" -v b="$constant" 'BEGIN { printf "%.0f%%", 100 * a / b }')
     echo "| $name | $connections | $value | $constant ($before, $after) | $ratio |"
+    case "$name" in
+      'single-row `INSERT`') capture_on="$value" ;;
+      *'capture off') capture_off="$value" ;;
+    esac
   done
+  captures+=("$connections|$capture_on|$capture_off")
+done
+echo
+echo "| Connections | INSERT/s, capture on | INSERT/s, capture off | Capture on / off |"
+echo "|---|---|---|---|"
+for entry in "${captures[@]}"; do
+  IFS='|' read -r connections on off <<< "$entry"
+  echo "| $connections | $on | $off | $(awk -v a="$on" -v b="$off" 'BEGIN { printf "%.0f%%", 100 * a / b }') |"
 done

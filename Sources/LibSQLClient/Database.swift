@@ -32,9 +32,19 @@ public final class Database: DatabaseConnection {
             backend = RemoteBackend(connector: connector)
             isRemote = true
         case .local(let path):
-            backend = try LocalBackend(path: path, logger: configuration.logger)
+            backend = try LocalBackend(path: path, access: .readWrite, logger: configuration.logger)
             isRemote = false
         }
+    }
+
+    /// Opens a local SQLite file read-only for another layer (the embedded replica's reads): the file is never
+    /// created or written, and its journal mode is left as it is (a replica file stays in rollback-journal mode,
+    /// written only by the replica's applier). Results are exactly those of normal local mode; writes fail with
+    /// `SQLITE_READONLY`.
+    package init(readOnlyLocalPath path: String, busyTimeout: Duration, logger: Logger) throws {
+        configuration = Configuration(url: "file:" + path, logger: logger)
+        backend = try LocalBackend(path: path, access: .readOnly(busyTimeout: busyTimeout), logger: logger)
+        isRemote = false
     }
 
     /// Creates a client for a URL (`libsql://`, `https://`, `http://`, `file:`).

@@ -15,10 +15,13 @@ final class LocalBackend: Backend {
     let lock = AsyncSemaphore(permits: 1)
     let logger: Logger
 
-    init(path: String, logger: Logger) throws {
+    let access: LocalAccess
+
+    init(path: String, access: LocalAccess, logger: Logger) throws {
         self.path = path
         self.logger = logger
-        database = try LocalDatabase(path: path)
+        self.access = access
+        database = try LocalDatabase(path: path, access: access)
     }
 
     private var isMemory: Bool { path == ":memory:" || path.contains("mode=memory") }
@@ -54,7 +57,7 @@ final class LocalBackend: Backend {
         if isMemory {
             return BufferedRowSource(rows: try await lock.withPermit { try await database.rows(statement) })
         }
-        return try LocalQuery(path: path, statement: statement)
+        return try LocalQuery(path: path, statement: statement, busyTimeout: access.busyTimeout)
     }
 
     func close() async {
@@ -152,13 +155,13 @@ final class LocalQuery: RowSource, @unchecked Sendable {
         let layout: RowLayout
         let sql: String
 
-        init(path: String, statement: Statement) throws {
+        init(path: String, statement: Statement, busyTimeout: Duration) throws {
             do {
                 connection = try SQLiteConnection(path: path, mode: .readOnly, create: false)
             } catch {
                 throw LibSQLError(code: .sqliteCantOpen, message: "Could not open the database file: \(error.message)")
             }
-            connection.setBusyTimeout(.seconds(5))
+            connection.setBusyTimeout(busyTimeout)
             let prepared = try LocalDatabase.prepare(statement, on: connection)
             self.prepared = prepared
             layout = LocalDatabase.layout(of: prepared)
@@ -187,8 +190,8 @@ final class LocalQuery: RowSource, @unchecked Sendable {
         }
     }
 
-    init(path: String, statement: Statement) throws {
-        cursor = try Cursor(path: path, statement: statement)
+    init(path: String, statement: Statement, busyTimeout: Duration) throws {
+        cursor = try Cursor(path: path, statement: statement, busyTimeout: busyTimeout)
     }
 
     func next() async throws -> Row? {

@@ -12,13 +12,16 @@ import SQLiteCore
 actor LocalDatabase {
     let connection: SQLiteConnection
 
-    init(path: String) throws {
+    init(path: String, access: LocalAccess) throws {
         do {
-            connection = try SQLiteConnection(path: path)
+            switch access {
+            case .readWrite: connection = try SQLiteConnection(path: path)
+            case .readOnly: connection = try SQLiteConnection(path: path, mode: .readOnly, create: false)
+            }
         } catch {
             throw LibSQLError(code: .sqliteCantOpen, message: "Could not open the database file: \(error.message)")
         }
-        connection.setBusyTimeout(.seconds(5))
+        connection.setBusyTimeout(access.busyTimeout)
     }
 
     func close() {
@@ -202,6 +205,21 @@ actor LocalDatabase {
             if word == "SELECT" || word == "UPDATE" || word == "DELETE" { continue }
         }
         return false
+    }
+}
+
+/// How a local client opens its file.
+enum LocalAccess: Sendable {
+    /// The public `file:` mode: read-write, created when missing.
+    case readWrite
+    /// ``Database/init(readOnlyLocalPath:busyTimeout:logger:)``: read-only, never created, journal mode untouched.
+    case readOnly(busyTimeout: Duration)
+
+    var busyTimeout: Duration {
+        switch self {
+        case .readWrite: .seconds(5)
+        case .readOnly(let timeout): timeout
+        }
     }
 }
 

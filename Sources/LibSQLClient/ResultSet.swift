@@ -23,6 +23,16 @@ public struct ResultSet: Sendable, Hashable {
         self.lastInsertRowID = lastInsertRowID
     }
 
+    /// Creates a result set from rows of values sharing `columns` (for layers that step SQLite themselves).
+    package init(
+        columns: [String], columnTypes: [String], values: [[SQLValue]], rowsAffected: Int, lastInsertRowID: Int64?
+    ) {
+        let layout = RowLayout(names: columns)
+        self.init(
+            columns: columns, columnTypes: columnTypes, rows: values.map { Row(layout: layout, values: $0) },
+            rowsAffected: rowsAffected, lastInsertRowID: lastInsertRowID)
+    }
+
     init(_ result: StmtResult) {
         let layout = RowLayout(result.cols)
         self.init(
@@ -42,8 +52,12 @@ final class RowLayout: Sendable {
     let names: [String]
     let indexByName: [String: Int]
 
-    init(_ columns: [Column]) {
-        names = columns.map { $0.name ?? "" }
+    convenience init(_ columns: [Column]) {
+        self.init(names: columns.map { $0.name ?? "" })
+    }
+
+    init(names: [String]) {
+        self.names = names
         var index: [String: Int] = [:]
         for (position, name) in names.enumerated().reversed() {
             index[name] = position
@@ -68,6 +82,11 @@ public struct Row: Sendable, Hashable, RandomAccessCollection {
     init(layout: RowLayout, values: [Value]) {
         self.layout = layout
         self.values = values
+    }
+
+    /// Creates a row; rows of one result should share a layout (``ResultSet/init(columns:columnTypes:values:rowsAffected:lastInsertRowID:)``).
+    package init(columns: [String], values: [SQLValue]) {
+        self.init(layout: RowLayout(names: columns), values: values)
     }
 
     /// The column names of the row.

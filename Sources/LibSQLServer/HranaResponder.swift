@@ -37,7 +37,9 @@ struct HranaResponder: HTTPResponder {
             var response = HTTPResponses.empty(.methodNotAllowed)
             response.headers[.allow] = normalized.hasPrefix("/v2/") || normalized.hasPrefix("/v3/") ? "POST" : "GET"
             return response
-        default: return HTTPResponses.empty(.notFound)
+        default:
+            if ReplicationEndpoints.matches(normalized) { return await ReplicationEndpoints.respond(request, path: normalized, core: core) }
+            return HTTPResponses.empty(.notFound)
         }
     }
 
@@ -187,7 +189,11 @@ struct HranaResponder: HTTPResponder {
             baton = core.registry.nextBaton(for: kept)
             core.registry.release(kept)
         }
-        let response = PipelineResponse(baton: baton, baseURL: core.configuration.selfURL, results: outcome.results)
+        var results = outcome.results
+        if let log = core.replication, WriteClassifier.mayWrite(requests, storedSQL: lease?.storedSQL ?? [:]) {
+            ReplicationIndexStamp.stamp(&results, index: log.replicationIndex())
+        }
+        let response = PipelineResponse(baton: baton, baseURL: core.configuration.selfURL, results: results)
         let acceptsGzip = HTTPResponses.acceptsGzip(request.headers[.acceptEncoding])
         return HTTPResponses.json(.ok, ResponseEncoding.encode(response), acceptsGzip: acceptsGzip)
     }

@@ -8,7 +8,8 @@ import UnixSignals
 /// A Hrana-over-HTTP server (the protocol of sqld and Turso) on a local SQLite file in WAL mode.
 ///
 /// It serves `POST /v2/pipeline`, `POST /v3/pipeline`, `POST /v3/cursor`, the `GET /v2` and `GET /v3`
-/// probes, `GET /health` and `GET /version`.
+/// probes, `GET /health`, `GET /version`, and, unless ``ServerConfiguration/replication`` is off, libSQL's
+/// sync protocol v2 for embedded replicas (`GET /info`, `/export/{gen}`, `/sync/{gen}/{start}/{end}`).
 public enum HranaServer {
     /// The text of `GET /version`.
     public static let versionString = "swift-libsql-server 0.1.0"

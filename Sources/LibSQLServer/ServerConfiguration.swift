@@ -39,6 +39,11 @@ public struct ServerConfiguration: Sendable {
     /// stopped and run again on a worker thread. Short queries skip the hand-off to a worker and back;
     /// `.zero` runs every statement on a worker thread.
     public var inlineQueryLimit: Duration
+    /// WAL capture for embedded replicas (`/info`, `/export`, `/sync`); see ``ReplicationOptions``.
+    public var replication: ReplicationOptions
+    /// Whether every commit is fsynced before it is acknowledged (`synchronous=FULL`), so that a power
+    /// loss loses no acknowledged write. Off (`NORMAL`), a crash of the server process still loses nothing.
+    public var durableCommits: Bool
 
     /// Creates a configuration.
     public init(
@@ -57,7 +62,9 @@ public struct ServerConfiguration: Sendable {
         selfURL: String? = nil,
         connectionIdleTimeout: Duration = .seconds(60),
         workerThreads: Int = 64,
-        inlineQueryLimit: Duration = .microseconds(200)
+        inlineQueryLimit: Duration = .microseconds(200),
+        replication: ReplicationOptions = ReplicationOptions(),
+        durableCommits: Bool = false
     ) {
         self.databasePath = databasePath
         self.host = host
@@ -75,6 +82,8 @@ public struct ServerConfiguration: Sendable {
         self.connectionIdleTimeout = connectionIdleTimeout
         self.workerThreads = workerThreads
         self.inlineQueryLimit = inlineQueryLimit
+        self.replication = replication
+        self.durableCommits = durableCommits
     }
 
     /// Whether requests must authenticate.

@@ -14,6 +14,9 @@ final class ServerCore: Sendable {
     let sessionPool = SessionPool()
     /// How long a query may run inline (see ``ServerConfiguration/inlineQueryLimit``); `nil` when never.
     let inlineQueryLimit: Duration?
+    /// The WAL capture for embedded replicas; `nil` when replication is off.
+    let replication: ReplicationLog?
+    private let captureDriver = CaptureDriver()
     private let maintenance: Maintenance
     /// A connection kept open for the server's lifetime, so that closing the last stream does not make
     /// SQLite checkpoint and delete the WAL on every request.
@@ -21,9 +24,10 @@ final class ServerCore: Sendable {
 
     private init(
         configuration: ServerConfiguration, logger: Logger, database: EngineDatabase, keeper: StreamSession?,
-        executor: BlockingExecutor
+        executor: BlockingExecutor, replication: ReplicationLog?
     ) {
         self.keeper = keeper
+        self.replication = replication
         self.configuration = configuration
         self.logger = logger
         self.database = database
@@ -34,6 +38,7 @@ final class ServerCore: Sendable {
         authenticator = Authenticator(token: configuration.authToken, keys: configuration.jwtPublicKeys)
         maintenance = Maintenance()
         maintenance.start(database: database, registry: registry, logger: logger)
+        if let replication { captureDriver.start(replication) }
     }
 
     /// Opens the database and starts the worker threads.
@@ -43,18 +48,33 @@ final class ServerCore: Sendable {
         engineConfiguration.transactionTimeout = configuration.transactionTimeout
         engineConfiguration.maxResponseSize = configuration.maxResponseSize
         engineConfiguration.maxValueSize = configuration.maxValueSize
+        engineConfiguration.keepsWAL = configuration.replication.isEnabled
+        engineConfiguration.synchronousFull = configuration.durableCommits
         let executor = BlockingExecutor(threads: configuration.workerThreads)
         let finalConfiguration = engineConfiguration
-        let opened: Result<(EngineDatabase, StreamSession?), any Error> = try await executor.run {
+        let replicationOptions = configuration.replication
+        let opened: Result<(EngineDatabase, StreamSession?, ReplicationLog?), any Error> = try await executor.run {
             Result {
                 let database = try EngineDatabase(configuration: finalConfiguration, logger: logger)
-                return (database, try? database.openSession())
+                let keeper = try? database.openSession()
+                do {
+                    let replication = replicationOptions.isEnabled
+                        ? try ReplicationLog.open(
+                            databasePath: finalConfiguration.databasePath, options: replicationOptions, logger: logger)
+                        : nil
+                    return (database, keeper, replication)
+                } catch {
+                    keeper?.close()
+                    database.close()
+                    throw error
+                }
             }
         }
         switch opened {
-        case .success(let (database, keeper)):
+        case .success(let (database, keeper, replication)):
             return ServerCore(
-                configuration: configuration, logger: logger, database: database, keeper: keeper, executor: executor)
+                configuration: configuration, logger: logger, database: database, keeper: keeper, executor: executor,
+                replication: replication)
         case .failure(let error):
             await executor.shutdown()
             throw error
@@ -64,13 +84,16 @@ final class ServerCore: Sendable {
     /// Rolls back and closes every stream, closes the database (checkpointing the WAL) and stops the threads.
     func shutdown() async {
         await maintenance.stop()
+        if replication != nil { await captureDriver.stop() }
         let sessions = registry.removeAll() + sessionPool.drain()
         let database = database
         let keeper = keeper
+        let replication = replication
         await executor.runDetached {
             for session in sessions { session.close() }
             keeper?.close()
             database.close()
+            replication?.close()
         }
         await executor.shutdown()
     }

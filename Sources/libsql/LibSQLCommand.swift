@@ -6,6 +6,6 @@ struct LibSQLCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "libsql",
         abstract: "A local libSQL-compatible server and tools for the swift-libsql SDK.",
-        subcommands: [DemoCommand.self, ServeCommand.self, BenchCommand.self]
+        subcommands: [DemoCommand.self, ServeCommand.self, BenchCommand.self, SyncCommand.self, ReplicaBenchCommand.self]
     )
 }

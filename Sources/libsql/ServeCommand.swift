@@ -54,6 +54,18 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: String = "info"
 
+    @Flag(name: .long, help: "Do not capture the WAL for embedded replicas (no /info, /export, /sync; SQLite checkpoints on its own).")
+    var noReplication = false
+
+    @Option(name: .long, help: "Cut a replication generation once it holds this many 4 KB frames (keep below 4120 for libsql_experimental).")
+    var generationMaxFrames = 2000
+
+    @Option(name: .long, help: "Cut a replication generation with frames once it is this many seconds old.")
+    var generationMaxAge: Double = 600
+
+    @Flag(name: .long, help: "fsync every commit before acknowledging it (synchronous=FULL): no acknowledged write is lost on power loss.")
+    var durableCommits = false
+
     @Flag(name: .long, help: .hidden)
     var constantBody = false
 
@@ -62,6 +74,7 @@ struct ServeCommand: AsyncParsableCommand {
         guard streamTimeout > 0, transactionTimeout > 0, busyTimeout > 0, connectionIdleTimeout > 0 else { throw ValidationError("Timeouts must be positive") }
         guard inlineQueryLimit >= 0 else { throw ValidationError("--inline-query-limit must not be negative") }
         guard maxResponseSize > 0, maxRequestSize > 0, maxValueSize > 0 else { throw ValidationError("Sizes must be positive") }
+        guard generationMaxFrames > 0, generationMaxAge > 0 else { throw ValidationError("Generation thresholds must be positive") }
     }
 
     func run() async throws {
@@ -91,6 +104,10 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.maxResponseSize = maxResponseSize
         configuration.maxRequestBodySize = maxRequestSize
         configuration.selfURL = selfURL
+        configuration.replication = ReplicationOptions(
+            isEnabled: !noReplication, maxFramesPerGeneration: generationMaxFrames,
+            maxGenerationAge: .milliseconds(Int64(generationMaxAge * 1000)))
+        configuration.durableCommits = durableCommits
         try await HranaServer.run(configuration, logger: logger) { server in
             FileHandle.standardOutput.write(Data("libsql server listening on \(server.url.absoluteString) (database \(db))\n".utf8))
         }

@@ -14,6 +14,11 @@ struct EngineConfiguration: Sendable {
     var maxStoredSQLCount: Int = 50
     /// The longest SQL text, in UTF-8 bytes, that `store_sql` accepts.
     var maxStoredSQLSize: Int = 5000
+    /// No connection checkpoints on its own (the replication log does): `wal_autocheckpoint=0`, no
+    /// checkpoint on close, and none when the database closes.
+    var keepsWAL = false
+    /// `synchronous=FULL` instead of `NORMAL` on every connection.
+    var synchronousFull = false
 
     init(databasePath: String) {
         self.databasePath = databasePath

@@ -26,6 +26,7 @@ final class EngineDatabase: Sendable {
         let connection = try SQLiteConnection(path: configuration.databasePath)
         defer { connection.close() }
         connection.setBusyTimeout(configuration.busyTimeout)
+        if configuration.keepsWAL { try connection.keepWAL() }
         let mode = try connection.enableWAL()
         if mode != "wal" {
             logger.debug("The database did not switch to WAL mode", metadata: ["mode": "\(mode)"])
@@ -45,7 +46,8 @@ final class EngineDatabase: Sendable {
         }
         connection.setProgressHandler(every: 1000) { control.inline.shouldStop() }
         connection.setLimit(.length, Int32(clamping: configuration.maxValueSize))
-        try connection.execute(script: "PRAGMA synchronous=NORMAL")
+        if configuration.keepsWAL { try connection.keepWAL() }
+        try connection.execute(script: configuration.synchronousFull ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL")
         let session = StreamSession(
             connection: connection, control: control, configuration: configuration, logger: logger,
             onClose: { [weak self] session in self?.unregister(session) })
@@ -93,6 +95,7 @@ final class EngineDatabase: Sendable {
             return Array(state.sessions.values)
         }
         for session in sessions { session.close() }
+        if configuration.keepsWAL { return }
         do {
             let connection = try SQLiteConnection(path: configuration.databasePath, create: false)
             defer { connection.close() }

@@ -1,0 +1,23 @@
+import Foundation
+
+// Hooks for the `Replica` module, which builds on the client.
+
+extension Database {
+    /// The HTTP base URL and the `?authToken=` of a remote database URL (`libsql://`, `https://`, `http://`);
+    /// throws for `file:` and invalid URLs.
+    package static func remoteEndpoint(_ url: String) throws -> (baseURL: URL, authToken: String?) {
+        switch try Endpoint.parse(url) {
+        case .remote(let baseURL, let authToken):
+            return (baseURL, authToken)
+        case .local:
+            throw LibSQLError(code: .urlInvalid, message: "The URL names a local file, not a remote database")
+        }
+    }
+}
+
+extension RowSequence {
+    /// Rows of the sequence `prepare` returns; `prepare` runs when iteration starts.
+    package init(after prepare: @escaping @Sendable () async throws -> RowSequence) {
+        self.init(open: { try await prepare().open() })
+    }
+}

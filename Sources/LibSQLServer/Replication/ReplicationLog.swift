@@ -1,0 +1,358 @@
+import CSQLite
+import Foundation
+import Logging
+import SQLiteCore
+import Synchronization
+
+/// The server half of libSQL's sync protocol v2 on stock SQLite: the committed frames of the database's
+/// WAL, numbered per *generation*, and the database image at the start of each generation.
+///
+/// - The live generation's frames are read straight from the `-wal` (salts and checksum chain verified,
+///   only up to the last commit frame). A read transaction held by a pin connection keeps any other
+///   connection or process from restarting the WAL underneath.
+/// - A cut (``cut(purging:)``) holds the write lock, captures the last frames, checkpoints (PASSIVE, so
+///   nothing can slip in), archives the frames and the new export image, then persists the new generation.
+/// - `state.json` is the commit point of a cut; a restart re-validates the WAL and continues the live
+///   generation, or starts a new one (and answers 410 for the old) when the WAL changed while it was down.
+final class ReplicationLog: Sendable {
+    /// The most frames one `/sync` answer carries.
+    static let maxFramesPerResponse = 1024
+
+    let options: ReplicationOptions
+    private let archive: GenerationArchive
+    private let logger: Logger
+    private let live: Mutex<Live>
+    /// The connections the capture uses; only the capture thread (or open/close) touches them.
+    private let connections: Connections
+
+    private struct Connections: @unchecked Sendable {
+        /// Holds a read transaction, so that nothing else can restart the WAL.
+        let pin: SQLiteConnection
+        /// Takes the write lock for a cut.
+        let writer: SQLiteConnection
+        /// Runs the checkpoint of a cut.
+        let checkpointer: SQLiteConnection
+        let database: ReplicationFile
+        let wal: ReplicationFile
+    }
+
+    private struct Live {
+        var state: ReplicationState
+        var scan: WALScan?
+        /// Set when the WAL changed in a way that loses the live generation's history; cleared by a purging cut.
+        var broken: String?
+        var startedAt: ContinuousClock.Instant
+
+        var liveFrames: Int {
+            guard let scan else { return 0 }
+            return max(0, scan.committedFrames - state.base)
+        }
+    }
+
+    /// What `/sync/{g}/{start}/{end}` answers.
+    enum FramesAnswer: Sendable, Equatable {
+        case frames([UInt8])
+        /// Nothing at or after `start`: the body carries the current generation.
+        case endOfGeneration(current: UInt32)
+        /// The generation's history is not kept (purged or never existed).
+        case gone
+        case unavailable(String)
+    }
+
+    /// What `/export/{g}` answers.
+    enum ExportAnswer: Sendable, Equatable {
+        case image(path: String)
+        case gone
+        case unavailable(String)
+    }
+
+    private init(options: ReplicationOptions, archive: GenerationArchive, logger: Logger, live: Live, connections: Connections) {
+        self.options = options
+        self.archive = archive
+        self.logger = logger
+        self.live = Mutex(live)
+        self.connections = connections
+    }
+
+    /// Opens the log of the database at `databasePath` (in WAL mode, every connection opened with
+    /// `SQLiteConnection.keepWAL()`). Blocks; call it off the cooperative pool.
+    static func open(databasePath: String, options: ReplicationOptions, logger: Logger) throws -> ReplicationLog {
+        let archive = try GenerationArchive(databasePath: databasePath)
+        let pin = try SQLiteConnection.forReplication(path: databasePath)
+        let writer = try SQLiteConnection.forReplication(path: databasePath)
+        let checkpointer = try SQLiteConnection.forReplication(path: databasePath)
+        var state = try archive.loadState()
+        if state == nil {
+            try truncate(checkpointer)
+        }
+        try pin.run("BEGIN; SELECT count(*) FROM sqlite_schema")
+        let database = try ReplicationFile(path: databasePath)
+        let wal = try ReplicationFile(path: databasePath + "-wal")
+        var scan = try WALScanner.scan(wal, resuming: nil)
+        if var restored = state {
+            if try !continues(restored, scan: scan, database: database, archive: archive) {
+                // The WAL changed while the server was down: the live generation's history is gone.
+                logger.warning(
+                    "The WAL does not continue the replication log; starting a new generation",
+                    metadata: ["generation": "\(restored.generation)"])
+                try pin.run("COMMIT")
+                try truncate(checkpointer)
+                try pin.run("BEGIN; SELECT count(*) FROM sqlite_schema")
+                scan = try WALScanner.scan(wal, resuming: nil)
+                restored.purged.append(restored.generation)
+                restored.generation += 1
+                restored.base = 0
+                (restored.epochSalt1, restored.epochSalt2) = (nil, nil)
+                try archive.writeExport(restored.generation, from: database, pageCount: try database.size() / WALFormat.pageSize)
+                try archive.save(restored)
+            } else if restored.epochSalt1 == nil, let scan {
+                (restored.epochSalt1, restored.epochSalt2) = (scan.header.salt1, scan.header.salt2)
+                try archive.save(restored)
+            }
+            state = restored
+        } else {
+            var fresh = ReplicationState.fresh(generation: archive.highestArchivedGeneration() + 1)
+            if let scan { (fresh.epochSalt1, fresh.epochSalt2) = (scan.header.salt1, scan.header.salt2) }
+            try archive.writeExport(fresh.generation, from: database, pageCount: try database.size() / WALFormat.pageSize)
+            try archive.save(fresh)
+            state = fresh
+        }
+        let live = Live(state: state!, scan: scan, startedAt: .now)
+        return ReplicationLog(
+            options: options, archive: archive, logger: logger, live: live,
+            connections: Connections(pin: pin, writer: writer, checkpointer: checkpointer, database: database, wal: wal))
+    }
+
+    /// Whether the WAL found at start-up still holds the live generation of `state`. After a clean stop
+    /// (empty WAL) the database must also still be the generation's export: another process may have
+    /// written and checkpointed it while the server was down.
+    private static func continues(
+        _ state: ReplicationState, scan: WALScan?, database: ReplicationFile, archive: GenerationArchive
+    ) throws -> Bool {
+        guard let salt1 = state.epochSalt1, let salt2 = state.epochSalt2 else {
+            return try state.base == 0 && archive.matches(archive.exportPath(state.generation), database)
+        }
+        guard let scan else { return false }
+        return scan.header.salt1 == salt1 && scan.header.salt2 == salt2 && scan.committedFrames >= state.base
+    }
+
+    private static func truncate(_ connection: SQLiteConnection) throws {
+        let (result, log, _) = connection.checkpointCounts(mode: SQLITE_CHECKPOINT_TRUNCATE)
+        guard result == SQLITE_OK, log == 0 else {
+            throw ReplicationError.sqlite("the start-up checkpoint failed (\(result), \(log) frames left): is another process using the database?")
+        }
+    }
+
+    /// Cuts the live generation if it has frames and truncates the WAL (so that the next start begins a new
+    /// generation from an empty WAL), then closes the connections and descriptors. Call it after every
+    /// other connection to the database is closed.
+    func close() {
+        do {
+            if live.withLock({ $0.liveFrames }) > 0, try !cut() {
+                throw ReplicationError.sqlite("the final cut could not checkpoint every frame")
+            }
+            try connections.pin.run("COMMIT")
+            let (result, log, _) = connections.checkpointer.checkpointCounts(mode: SQLITE_CHECKPOINT_TRUNCATE)
+            if result == SQLITE_OK, log == 0 {
+                try live.withLock { (live) throws in
+                    guard live.liveFrames == 0 else { return }
+                    var state = live.state
+                    (state.epochSalt1, state.epochSalt2, state.base) = (nil, nil, 0)
+                    try archive.save(state)
+                    live.state = state
+                }
+            }
+        } catch {
+            logger.debug("The final cut failed; the WAL is kept for the next start", metadata: ["error": "\(error)"])
+        }
+        try? connections.pin.run("COMMIT")
+        connections.pin.close()
+        connections.writer.close()
+        connections.checkpointer.close()
+        connections.database.close()
+        connections.wal.close()
+    }
+
+    // MARK: Serving
+
+    /// The live generation (`GET /info`).
+    func currentGeneration() -> Result<UInt32, ReplicationError> {
+        live.withLock { live in
+            if let broken = live.broken { return .failure(.io(broken)) }
+            return .success(live.state.generation)
+        }
+    }
+
+    /// The frames `start ..< end` of `generation`, at most ``maxFramesPerResponse``.
+    func frames(generation: UInt32, start: UInt32, end: UInt32) -> FramesAnswer {
+        live.withLock { live in
+            do { try refresh(&live) } catch { return .unavailable("\(error)") }
+            if let broken = live.broken { return .unavailable(broken) }
+            let current = live.state.generation
+            let count: Int
+            if generation == current {
+                count = live.liveFrames
+            } else if let closed = live.state.closed[generation] {
+                count = closed
+            } else {
+                return .gone
+            }
+            guard start >= 1, Int(start) <= count, end > start else { return .endOfGeneration(current: current) }
+            let last = min(Int(end) - 1, count, Int(start) + Self.maxFramesPerResponse - 1)
+            let wanted = (last - Int(start) + 1) * WALFormat.frameSize
+            do {
+                if generation == current {
+                    let bytes = try connections.wal.read(
+                        at: WALFormat.offset(ofFrame: live.state.base + Int(start)), count: wanted)
+                    guard bytes.count == wanted, Self.carriesSalts(bytes, live.scan?.header) else {
+                        return .unavailable("the WAL changed while it was read")
+                    }
+                    return .frames(bytes)
+                }
+                let offset = (Int(start) - 1) * WALFormat.frameSize
+                guard let bytes = try archive.read(archive.framesPath(generation), offset: offset, count: wanted),
+                      bytes.count == wanted
+                else { return .unavailable("the frames of generation \(generation) are missing from the archive") }
+                return .frames(bytes)
+            } catch {
+                return .unavailable("\(error)")
+            }
+        }
+    }
+
+    private static func carriesSalts(_ bytes: [UInt8], _ header: WALHeader?) -> Bool {
+        guard let header else { return false }
+        return bytes.withUnsafeBytes { raw in
+            stride(from: 0, to: raw.count, by: WALFormat.frameSize).allSatisfy { offset in
+                WALFormat.readUInt32(raw, at: offset + 8) == header.salt1
+                    && WALFormat.readUInt32(raw, at: offset + 12) == header.salt2
+            }
+        }
+    }
+
+    /// The database image at the start of `generation`.
+    func export(generation: UInt32) -> ExportAnswer {
+        live.withLock { live in
+            if let broken = live.broken { return .unavailable(broken) }
+            guard generation >= 1, generation <= live.state.generation, !live.state.purged.contains(generation) else {
+                return .gone
+            }
+            let path = archive.exportPath(generation)
+            return FileManager.default.fileExists(atPath: path) ? .image(path: path) : .gone
+        }
+    }
+
+    /// The replication index of the last committed write: frames of all earlier generations plus the
+    /// live generation's frame count (see `Docs/Server.md`).
+    func replicationIndex() -> UInt64? {
+        live.withLock { live in
+            guard (try? refresh(&live)) != nil, live.broken == nil else { return nil }
+            return live.state.framesBefore + UInt64(live.liveFrames)
+        }
+    }
+
+    // MARK: Capture
+
+    /// Extends the committed prefix of the live generation from the WAL, and notices a new WAL epoch.
+    private func refresh(_ live: inout Live) throws {
+        guard live.broken == nil else { return }
+        let scan = try WALScanner.scan(connections.wal, resuming: live.scan)
+        guard let scan else {
+            if live.liveFrames > 0 { live.broken = "the WAL was reset under the replication log" }
+            return
+        }
+        let state = live.state
+        if let salt1 = state.epochSalt1, let salt2 = state.epochSalt2 {
+            if scan.header.salt1 != salt1 || scan.header.salt2 != salt2 {
+                // SQLite restarted the WAL. That keeps the history only if the live generation had no frames
+                // in the old epoch and this is the very next epoch.
+                guard live.liveFrames == 0, scan.header.salt1 == salt1 &+ 1 else {
+                    live.broken = "the WAL was restarted with frames the replication log had not captured"
+                    return
+                }
+                try adopt(scan, into: &live)
+                return
+            }
+        } else {
+            try adopt(scan, into: &live)
+            return
+        }
+        live.scan = scan
+    }
+
+    private func adopt(_ scan: WALScan, into live: inout Live) throws {
+        var state = live.state
+        (state.epochSalt1, state.epochSalt2) = (scan.header.salt1, scan.header.salt2)
+        state.base = 0
+        try archive.save(state)
+        live.state = state
+        live.scan = scan
+    }
+
+    /// One round of the capture thread: captures, and cuts when a threshold is reached or the log broke.
+    func tick() {
+        let (frames, age, broken) = live.withLock { live in
+            do { try refresh(&live) } catch {
+                logger.debug("WAL capture failed", metadata: ["error": "\(error)"])
+            }
+            return (live.liveFrames, ContinuousClock.now - live.startedAt, live.broken)
+        }
+        guard broken != nil || frames >= options.maxFramesPerGeneration || (frames > 0 && age >= options.maxGenerationAge)
+        else { return }
+        do {
+            if try !cut(purging: broken != nil) {
+                logger.debug("Generation cut postponed: readers or writers are busy")
+            }
+        } catch {
+            logger.warning("Generation cut failed", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// Ends the live generation: its frames are archived, the checkpointed database becomes the export of
+    /// the next one. With `purging`, the live generation's history is dropped instead (410 from then on).
+    /// Returns `false` when it must be retried (a writer held the lock, or a reader kept the checkpoint
+    /// from copying every frame). Call it from the capture thread only.
+    @discardableResult
+    func cut(purging: Bool = false) throws -> Bool {
+        let connections = connections
+        do { try connections.writer.execute(script: "BEGIN IMMEDIATE") } catch { return false }
+        defer { try? connections.writer.execute(script: "COMMIT") }
+        return try live.withLock { (live) throws -> Bool in
+            if !purging { try refresh(&live) }
+            guard purging || live.broken == nil else { return false }
+            let frames = live.liveFrames
+            guard purging || frames > 0 else { return false }
+            let walFrames = live.scan?.committedFrames ?? 0
+            try connections.pin.run("COMMIT")
+            var pinned = false
+            defer { if !pinned { try? connections.pin.run("BEGIN; SELECT count(*) FROM sqlite_schema") } }
+            let (result, log, checkpointed) = connections.checkpointer.checkpointCounts(mode: SQLITE_CHECKPOINT_PASSIVE)
+            guard result == SQLITE_OK, log == checkpointed, purging || log == walFrames else { return false }
+            let scan = try WALScanner.scan(connections.wal, resuming: nil)
+            guard (scan?.committedFrames ?? 0) == log else { return false }
+            var state = live.state
+            // A checkpoint that copied every frame leaves the file at the last commit's size.
+            let pageCount = try connections.database.size() / WALFormat.pageSize
+            if purging {
+                state.purged.append(state.generation)
+            } else {
+                try archive.writeFrames(state.generation, from: connections.wal, first: state.base + 1, last: walFrames)
+                state.closed[state.generation] = frames
+                state.framesBefore += UInt64(frames)
+            }
+            state.generation += 1
+            state.base = log
+            try archive.writeExport(state.generation, from: connections.database, pageCount: pageCount)
+            (state.epochSalt1, state.epochSalt2) = (scan?.header.salt1, scan?.header.salt2)
+            try archive.save(state)
+            live.state = state
+            live.scan = scan
+            live.broken = nil
+            live.startedAt = .now
+            try connections.pin.run("BEGIN; SELECT count(*) FROM sqlite_schema")
+            pinned = true
+            logger.debug("Cut a generation", metadata: ["generation": "\(state.generation)", "frames": "\(frames)"])
+            return true
+        }
+    }
+}

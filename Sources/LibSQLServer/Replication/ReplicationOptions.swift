@@ -1,0 +1,25 @@
+/// How the server captures its WAL for embedded replicas (libSQL's sync protocol v2) and when it cuts a
+/// generation. See `Docs/Server.md`, "Replication".
+public struct ReplicationOptions: Sendable, Hashable {
+    /// Whether frames are captured and `/info`, `/export` and `/sync` are served. Off, the server
+    /// checkpoints like a plain SQLite server and those paths answer 404.
+    public var isEnabled: Bool
+    /// A generation is cut once it holds this many frames. libSQL's crate 0.9.10 (`libsql_experimental`)
+    /// stops applying frames at 4,120 frames per generation, so keep this well below that.
+    public var maxFramesPerGeneration: Int
+    /// A generation with frames is cut once it is this old, so that new replicas replay little.
+    public var maxGenerationAge: Duration
+    /// How often the capture checks the WAL for the thresholds.
+    public var pollInterval: Duration
+
+    /// Creates replication options.
+    public init(
+        isEnabled: Bool = true, maxFramesPerGeneration: Int = 2000, maxGenerationAge: Duration = .seconds(600),
+        pollInterval: Duration = .milliseconds(100)
+    ) {
+        self.isEnabled = isEnabled
+        self.maxFramesPerGeneration = maxFramesPerGeneration
+        self.maxGenerationAge = maxGenerationAge
+        self.pollInterval = pollInterval
+    }
+}
