@@ -96,7 +96,7 @@ func runBlog(_ db: RecordConnection) async throws {
 }
 
 if let url = ProcessInfo.processInfo.environment["TURSO_DATABASE_URL"], !url.isEmpty {
-    let db = try RecordConnection.open(ConnectionConfiguration.fromEnvironment())
+    let db = try await RecordConnection.open(ConnectionConfiguration.fromEnvironment())
     print("using \(ConnectionConfiguration(database: url))")
     try await runBlog(db)
     await db.close()
@@ -107,7 +107,7 @@ if let url = ProcessInfo.processInfo.environment["TURSO_DATABASE_URL"], !url.isE
     let configuration = ServerConfiguration(databasePath: folder.appendingPathComponent("blog.db").path, port: 0)
     try await HranaServer.withRunning(configuration) { server in
         print("using the embedded server at \(server.url.absoluteString)")
-        let db = try RecordConnection.open(ConnectionConfiguration(database: server.url.absoluteString))
+        let db = try await RecordConnection.open(ConnectionConfiguration(database: server.url.absoluteString))
         try await runBlog(db)
         await db.close()
     }

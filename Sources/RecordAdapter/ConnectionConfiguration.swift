@@ -1,6 +1,7 @@
 import Foundation
 import LibSQLClient
 import Logging
+import Replica
 
 /// The seed's connection settings: `adapter: turso`, `database` (or `url`), `token`, `replica_path`,
 /// `sync_interval`.
@@ -97,11 +98,18 @@ public struct ConnectionConfiguration: Sendable, Hashable, CustomStringConvertib
         return components.string ?? url
     }
 
-    func open(logger: Logger) throws -> RecordConnection {
-        if replicaPath != nil {
-            throw RecordError(
-                .configurationInvalid,
-                "replica_path is not available yet: this build's Replica module has no embedded replica connection; remove replica_path to connect to \(Self.redactedURL(database)) directly")
+    func open(logger: Logger) async throws -> RecordConnection {
+        if let replicaPath {
+            let interval = syncInterval.flatMap { $0 > 0 ? Duration.seconds($0) : nil }
+            do {
+                let replica = try await EmbeddedReplica.open(
+                    path: replicaPath, url: database, authToken: token, syncInterval: interval, logger: logger)
+                return RecordConnection(replica, logger: logger, sync: { _ = try await replica.sync() })
+            } catch let error as LibSQLError {
+                throw RecordError(.connectionNotEstablished, "Cannot open the replica of \(Self.redactedURL(database)) at \(replicaPath): \(error.message)", underlying: error)
+            } catch let error as ReplicaError {
+                throw RecordError(.connectionNotEstablished, "Cannot open the replica of \(Self.redactedURL(database)) at \(replicaPath): \(error)")
+            }
         }
         do {
             let database = try Database(configuration: Database.Configuration(url: self.database, authToken: token, logger: logger))
@@ -113,11 +121,13 @@ public struct ConnectionConfiguration: Sendable, Hashable, CustomStringConvertib
 }
 
 extension RecordConnection {
-    /// Opens the connection a configuration describes (without making it the default).
+    /// Opens the connection a configuration describes (without making it the default): a ``LibSQLClient/Database``,
+    /// or with `replica_path` an embedded replica (`Replica.EmbeddedReplica`: reads local, writes remote, synced
+    /// every `sync_interval` seconds and by ``RecordConnection/sync()``).
     public static func open(
         _ configuration: ConnectionConfiguration,
         logger: Logger = Logger(label: "RecordAdapter", factory: { _ in SwiftLogNoOpLogHandler() })
-    ) throws -> RecordConnection {
-        try configuration.open(logger: logger)
+    ) async throws -> RecordConnection {
+        try await configuration.open(logger: logger)
     }
 }

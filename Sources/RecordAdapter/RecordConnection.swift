@@ -152,8 +152,8 @@ public final class RecordConnection: Sendable {
         }
     }
 
-    /// Pulls new changes into an embedded replica; fails with ``RecordError/Kind/statementInvalid`` on a
-    /// connection that is not a replica.
+    /// Pulls new changes into an embedded replica (the seed's `connection.sync`); fails with
+    /// ``RecordError/Kind/statementInvalid`` on a connection that is not a replica.
     public func sync() async throws {
         guard let syncHandler else {
             throw RecordError(.statementInvalid, "sync() needs a replica connection (configure replica_path)")

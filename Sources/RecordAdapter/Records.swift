@@ -6,7 +6,7 @@ import Synchronization
 /// The process-wide default connection, like ActiveRecord's `establish_connection`.
 ///
 /// ```swift
-/// try Records.establishConnection(adapter: "turso", database: "libsql://my-db.turso.io", token: token)
+/// try await Records.establishConnection(adapter: "turso", database: "libsql://my-db.turso.io", token: token)
 /// let users = try await User.order("name").limit(10).all()   // uses Records.connection
 /// ```
 /// Setting and reading it is thread-safe; pass `on:` to any model call to use another connection instead.
@@ -35,8 +35,8 @@ public enum Records {
     public static func establishConnection(
         _ configuration: ConnectionConfiguration,
         logger: Logger = Logger(label: "RecordAdapter", factory: { _ in SwiftLogNoOpLogHandler() })
-    ) throws -> RecordConnection {
-        establishConnection(try configuration.open(logger: logger))
+    ) async throws -> RecordConnection {
+        establishConnection(try await configuration.open(logger: logger))
     }
 
     /// Opens and installs a connection from the seed's keys.
@@ -44,8 +44,8 @@ public enum Records {
     public static func establishConnection(
         adapter: String = "turso", database: String, token: String? = nil, replicaPath: String? = nil, syncInterval: Int? = nil,
         logger: Logger = Logger(label: "RecordAdapter", factory: { _ in SwiftLogNoOpLogHandler() })
-    ) throws -> RecordConnection {
-        try establishConnection(
+    ) async throws -> RecordConnection {
+        try await establishConnection(
             ConnectionConfiguration(adapter: adapter, database: database, token: token, replicaPath: replicaPath, syncInterval: syncInterval),
             logger: logger)
     }
@@ -55,8 +55,8 @@ public enum Records {
     public static func establishConnection(
         yamlFile path: String, environment: String,
         logger: Logger = Logger(label: "RecordAdapter", factory: { _ in SwiftLogNoOpLogHandler() })
-    ) throws -> RecordConnection {
-        try establishConnection(ConnectionConfiguration(yamlFile: path, environment: environment), logger: logger)
+    ) async throws -> RecordConnection {
+        try await establishConnection(ConnectionConfiguration(yamlFile: path, environment: environment), logger: logger)
     }
 
     /// Removes the default connection and closes it.

@@ -147,7 +147,7 @@ struct ReplicaBenchCommand: AsyncParsableCommand {
         let data = Data(count: max(count, 1))
         let start = ContinuousClock.now
         let path = directory + "/bytes.bin"
-        FileManager.default.createFile(atPath: path, contents: data)
+        _ = FileManager.default.createFile(atPath: path, contents: data)
         let handle = FileHandle(forUpdatingAtPath: path)
         try handle?.synchronize()
         try handle?.close()

@@ -77,7 +77,7 @@ import Testing
         try await withTemporaryDirectory { directory in
             let file = directory.appendingPathComponent("database.yml")
             try "test:\n  adapter: turso\n  database: file:\(directory.path)/t.db\n".write(to: file, atomically: true, encoding: .utf8)
-            let db = try RecordConnection.open(ConnectionConfiguration(yamlFile: file.path, environment: "test"))
+            let db = try await RecordConnection.open(ConnectionConfiguration(yamlFile: file.path, environment: "test"))
             try await db.execute("CREATE TABLE t (x)")
             #expect(try await SchemaInspector(db).tables() == ["t"])
             await db.close()

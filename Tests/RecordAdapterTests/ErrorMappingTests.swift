@@ -53,7 +53,7 @@ import Testing
         await db.close()
         try await transport.shutdown()
         await expectRecordError(.connectionNotEstablished) {
-            _ = try RecordConnection.open(ConnectionConfiguration(database: "ftp://example.com", token: "super-secret-token"))
+            _ = try await RecordConnection.open(ConnectionConfiguration(database: "ftp://example.com", token: "super-secret-token"))
         }
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import LibSQLClient
+import LibSQLServer
 import RecordAdapter
 import Testing
 
@@ -46,7 +47,7 @@ import Testing
     @Test func establishConnectionAndDefaultConnection() async throws {
         try await withTemporaryDirectory { directory in
                 let path = directory.appendingPathComponent("default.db").path
-                let db = try Records.establishConnection(adapter: "turso", database: "file:" + path)
+                let db = try await Records.establishConnection(adapter: "turso", database: "file:" + path)
                 try await db.database.executeMultiple(blogSchema)
                 let alice = try await User.create(User(name: "Alice", email: "alice@example.com"))
                 #expect(try await User.find(alice.id!) == alice)
@@ -58,15 +59,35 @@ import Testing
         }
     }
 
-    /// `replica_path` is accepted as a key but no replica connection exists in this build yet.
-    @Test func replicaPathIsAClearNotAvailableError() async throws {
-        let configuration = try ConnectionConfiguration(
-            dictionary: ["adapter": "turso", "database": "libsql://example.turso.io", "token": "secret-token", "replica_path": "/tmp/x.db", "sync_interval": 60])
-        #expect(configuration.syncInterval == 60)
-        let error = await expectRecordError(.configurationInvalid) { _ = try RecordConnection.open(configuration) }
-        #expect(error?.message.contains("not available yet") == true)
+    /// The seed's replica configuration (`replica_path`, `sync_interval`) and `connection.sync`: writes go to the
+    /// server, reads come from the local file, `sync()` pulls what others wrote.
+    @Test func replicaPathAndSync() async throws {
+        try await withTemporaryDirectory { directory in
+            var server = ServerConfiguration(databasePath: directory.appendingPathComponent("primary.db").path, port: 0)
+            server.replication.pollInterval = .milliseconds(20)
+            try await HranaServer.withRunning(server) { running in
+                let primary = RecordConnection(try Database(url: running.url.absoluteString))
+                try await primary.database.executeMultiple(blogSchema)
+                let configuration = try ConnectionConfiguration(dictionary: [
+                    "adapter": "turso", "url": running.url.absoluteString,
+                    "replica_path": directory.appendingPathComponent("replica.db").path, "sync_interval": 0,
+                ])
+                let replica = try await RecordConnection.open(configuration)
+                let alice = try await User.create(User(name: "Alice", email: "alice@example.com"), on: replica)
+                #expect(try await User.find(alice.id!, on: replica) == alice)       // read-your-writes
+                #expect(try await User.count(on: primary) == 1)                     // the write went to the server
+                try await User.create(User(name: "Bob", email: "bob@example.com"), on: primary)
+                try await replica.sync()
+                #expect(try await User.order("name").on(replica).pluck("name", as: String.self) == ["Alice", "Bob"])
+                await replica.close()
+                await primary.close()
+            }
+        }
+        let error = await expectRecordError(.connectionNotEstablished) {
+            _ = try await RecordConnection.open(ConnectionConfiguration(database: "http://127.0.0.1:9", token: "secret-token", replicaPath: "/nonexistent-dir/x.db"))
+        }
         #expect(error?.description.contains("secret-token") == false)
-    }
+}
 }
 
 /// The seed README's `schema.sql`: text primary keys assigned by the application.

@@ -5,9 +5,10 @@ import Logging
 import RecordAdapter
 import Testing
 
-/// Where a shared test body runs: our server over real loopback HTTP, or a local SQLite file.
+/// Where a shared test body runs: our server over real loopback HTTP, a local SQLite file, or an embedded replica
+/// of our server (reads local, writes remote).
 enum Backend: String, CaseIterable, Sendable, CustomTestStringConvertible {
-    case remote, local
+    case remote, local, replica
 
     var testDescription: String { rawValue }
 }
@@ -20,7 +21,8 @@ func withTemporaryDirectory<T>(_ body: (URL) async throws -> T) async throws -> 
     return try await body(directory)
 }
 
-/// Runs `body` with a fresh database on the backend; `server` is the in-process server for `.remote`.
+/// Runs `body` with a fresh database on the backend; `server` is the in-process server for `.remote` (where
+/// request counts are exact).
 func withConnection(
     _ backend: Backend, schema: String = blogSchema,
     _ body: (RecordConnection, RunningServer?) async throws -> Void
@@ -34,6 +36,23 @@ func withConnection(
                 try await connection.database.executeMultiple(schema)
                 do {
                     try await body(connection, server)
+                } catch {
+                    await connection.close()
+                    throw error
+                }
+                await connection.close()
+            }
+        case .replica:
+            var configuration = ServerConfiguration(databasePath: directory.appendingPathComponent("primary.db").path, port: 0)
+            configuration.replication.pollInterval = .milliseconds(20)
+            try await HranaServer.withRunning(configuration) { server in
+                let replicaPath = directory.appendingPathComponent("replica.db").path
+                let connection = try await RecordConnection.open(
+                    ConnectionConfiguration(database: server.url.absoluteString, replicaPath: replicaPath))
+                try await connection.database.executeMultiple(schema)
+                try await connection.sync()
+                do {
+                    try await body(connection, nil)
                 } catch {
                     await connection.close()
                     throw error

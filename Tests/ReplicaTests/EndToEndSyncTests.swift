@@ -84,7 +84,7 @@ import Testing
                 }
                 #expect(read == "two")
                 var streamed: [String] = []
-                for try await row in replica.query("SELECT v FROM t") { streamed.append(row[0]) }
+                for try await row in replica.query("SELECT v FROM t") { streamed.append(try row[0]) }
                 #expect(streamed == ["two"])
                 await replica.close()
             }
