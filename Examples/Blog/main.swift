@@ -1,7 +1,8 @@
 // A small blog on the record layer. Run it with `swift run BlogExample`.
 //
-// With no configuration it starts our libSQL server in-process on loopback (a temporary database) and uses it;
-// with TURSO_DATABASE_URL (and TURSO_AUTH_TOKEN) set it runs the same against that database.
+// With no configuration it starts our libSQL server in-process on loopback (a temporary database) and reads
+// through an embedded replica of it in a temporary folder; with TURSO_DATABASE_URL (and TURSO_AUTH_TOKEN, and
+// optionally TURSO_REPLICA_PATH) set it runs the same against that database.
 import Foundation
 import LibSQLServer
 import RecordAdapter
@@ -93,6 +94,12 @@ func runBlog(_ db: RecordConnection) async throws {
     }
     let count = try await Article.where(Column("author_id").in([ada.id!, grace.id!]) && Column("published") == true).on(db).count()
     print("published articles: \(count)")
+
+    // On a replica, reads are local; sync() pulls what other clients wrote.
+    if db.isReplica {
+        try await db.sync()
+        print("replica synced: \(try await Author.count(on: db)) authors read locally")
+    }
 }
 
 if let url = ProcessInfo.processInfo.environment["TURSO_DATABASE_URL"], !url.isEmpty {
@@ -107,7 +114,9 @@ if let url = ProcessInfo.processInfo.environment["TURSO_DATABASE_URL"], !url.isE
     let configuration = ServerConfiguration(databasePath: folder.appendingPathComponent("blog.db").path, port: 0)
     try await HranaServer.withRunning(configuration) { server in
         print("using the embedded server at \(server.url.absoluteString)")
-        let db = try await RecordConnection.open(ConnectionConfiguration(database: server.url.absoluteString))
+        let replicaPath = folder.appendingPathComponent("replica.db").path
+        let db = try await RecordConnection.open(ConnectionConfiguration(database: server.url.absoluteString, replicaPath: replicaPath))
+        print("reading through an embedded replica at \(replicaPath)")
         try await runBlog(db)
         await db.close()
     }

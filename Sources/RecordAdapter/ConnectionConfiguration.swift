@@ -8,7 +8,7 @@ import Replica
 ///
 /// ```swift
 /// let config = try ConnectionConfiguration(yamlFile: "config/database.yml", environment: "production")
-/// let db = try Records.establishConnection(config)
+/// let db = try await Records.establishConnection(config)
 /// ```
 /// The token is never printed: ``description`` redacts it.
 public struct ConnectionConfiguration: Sendable, Hashable, CustomStringConvertible {

@@ -161,6 +161,9 @@ public final class RecordConnection: Sendable {
         try await syncHandler()
     }
 
+    /// Whether the connection is an embedded replica, so that ``sync()`` works.
+    public var isReplica: Bool { syncHandler != nil }
+
     /// Closes the underlying connection.
     public func close() async {
         await database.close()
