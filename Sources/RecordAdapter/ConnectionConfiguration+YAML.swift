@@ -32,7 +32,7 @@ extension ConnectionConfiguration {
             throw RecordError(.configurationInvalid, "database.yml: \(environment) must be a mapping of settings")
         }
         var dictionary: [String: any Sendable] = [:]
-        for (key, value) in settings {
+        for (key, value) in settings.sorted(by: { $0.key < $1.key }) {
             switch value {
             case let text as String: dictionary[key] = try Self.substitute(text, key: key, environmentVariables)
             case let number as Int: dictionary[key] = number
