@@ -57,7 +57,7 @@ let package = Package(
         // Layer 4: records, migrations, schema.
         .target(
             name: "RecordAdapter",
-            dependencies: ["LibSQLClient", "Replica", .product(name: "Logging", package: "swift-log"), "Yams"]
+            dependencies: ["LibSQLClient", "Replica", "SQLiteCore", .product(name: "Logging", package: "swift-log"), "Yams"]
         ),
         // Layer 5: the local libSQL-compatible server.
         .target(

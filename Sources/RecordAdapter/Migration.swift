@@ -90,8 +90,8 @@ public struct SchemaChanges: Sendable {
     }
 
     /// `CREATE TABLE` with an `id INTEGER PRIMARY KEY` (pass `primaryKey: nil` to declare your own).
-    public func createTable(_ name: String, primaryKey: String? = "id", _ build: (inout TableDefinition) -> Void) async throws {
-        var table = TableDefinition()
+    public func createTable(_ name: String, primaryKey: String? = "id", _ build: (inout TableBuilder) -> Void) async throws {
+        var table = TableBuilder()
         build(&table)
         var parts: [String] = []
         if let primaryKey { parts.append("\(SQLQuoting.identifier(primaryKey)) INTEGER PRIMARY KEY") }

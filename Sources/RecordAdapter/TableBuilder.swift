@@ -87,7 +87,7 @@ public struct ColumnDefinition: Sendable, Hashable {
 }
 
 /// The body of ``SchemaChanges/createTable(_:primaryKey:_:)``: Rails' `t.string`, `t.references`, `t.timestamps`.
-public struct TableDefinition: Sendable {
+public struct TableBuilder: Sendable {
     /// The columns, in order (after the primary key).
     public private(set) var columns: [ColumnDefinition] = []
 
