@@ -10,7 +10,7 @@ public enum ColumnNaming: Sendable, Hashable {
 
     func column(for property: String) -> String {
         switch self {
-        case .snakeCase: Inflection.snakeCase(property)
+        case .snakeCase: property.utf8.contains { $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z") } ? Inflection.snakeCase(property) : property
         case .verbatim: property
         }
     }
