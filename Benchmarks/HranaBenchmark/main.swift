@@ -1,7 +1,8 @@
 import Foundation
 import Hrana
 
-// Micro-benchmark of HranaJSON against a JSONSerialization baseline doing the same work on the same bytes.
+// Micro-benchmark of HranaJSON against a JSONSerialization baseline doing the same work on the same bytes,
+// and of HranaProtobuf against HranaJSON on the same messages.
 // Run: swift run -c release HranaBenchmark [repetitions]
 
 let repetitions = max(3, Int(CommandLine.arguments.dropFirst().first ?? "") ?? 9)
@@ -169,6 +170,27 @@ func hranaCursor(_ body: Data, chunk: Int) throws -> Int {
     return rows
 }
 
+func protobufCursor(_ body: Data, chunk: Int) throws -> Int {
+    var decoder = ProtobufCursorBodyDecoder()
+    var rows = 0
+    var offset = 0
+    while offset < body.count {
+        let end = min(body.count, offset + chunk)
+        for entry in try decoder.feed(body[offset..<end]) { if case .row = entry { rows += 1 } }
+        offset = end
+    }
+    try decoder.finish()
+    return rows
+}
+
+func reportProtobuf(_ name: String, protobuf: [Double], json: [Double], protobufBytes: Int, jsonBytes: Int) {
+    let p = median(protobuf), j = median(json)
+    print(
+        String(
+            format: "%@: HranaProtobuf %.2f ms (%d bytes), HranaJSON %.2f ms (%d bytes), ratio %.2fx (HranaJSON / HranaProtobuf; >1 = protobuf faster)",
+            name, p, protobufBytes, j, jsonBytes, j / p))
+}
+
 func baselineCursor(_ body: Data) throws -> Int {
     var rows = 0
     for line in body.split(separator: UInt8(ascii: "\n")).dropFirst() {
@@ -231,6 +253,55 @@ do {
     }
     print("decode 10,000-row cursor body in 16 KiB chunks (\(cursorBody.count) bytes), \(repetitions) repetitions")
     report("cursor", hrana: hranaTimes, baseline: baselineTimes)
+
+    // Protobuf beside JSON on the same three workloads, both measured in this run.
+    let protobufRequest = HranaProtobuf.encode(request)
+    // Proto3 reads the empty `named_args` back as absent, so compare re-encoded bytes.
+    let protobufDecodedRequest = try HranaProtobuf.decode(PipelineRequest.self, from: protobufRequest)
+    precondition(HranaProtobuf.encode(protobufDecodedRequest) == protobufRequest, "protobuf request round trip differs")
+    var protobufTimes: [Double] = [], jsonTimes: [Double] = []
+    for _ in 0..<repetitions {
+        protobufTimes.append(measure { _ = HranaProtobuf.encode(request) })
+        jsonTimes.append(try measure { _ = try HranaJSON.encode(request) })
+    }
+    reportProtobuf("protobuf encode 1,000-statement batch request", protobuf: protobufTimes, json: jsonTimes,
+                   protobufBytes: protobufRequest.count, jsonBytes: encoded.count)
+
+    let response = makeResponse()
+    let protobufBody = HranaProtobuf.encode(response)
+    let protobufDecodedResponse = try HranaProtobuf.decode(PipelineResponse.self, from: protobufBody)
+    precondition(protobufDecodedResponse == response, "protobuf response round trip differs")
+    protobufTimes = []
+    jsonTimes = []
+    for _ in 0..<repetitions {
+        protobufTimes.append(try measure { _ = try HranaProtobuf.decode(PipelineResponse.self, from: protobufBody) })
+        jsonTimes.append(try measure { _ = try HranaJSON.decode(PipelineResponse.self, from: body) })
+    }
+    reportProtobuf("protobuf decode 10,000-row pipeline response", protobuf: protobufTimes, json: jsonTimes,
+                   protobufBytes: protobufBody.count, jsonBytes: body.count)
+    protobufTimes = []
+    jsonTimes = []
+    for _ in 0..<repetitions {
+        protobufTimes.append(measure { _ = HranaProtobuf.encode(response) })
+        jsonTimes.append(try measure { _ = try HranaJSON.encode(response) })
+    }
+    reportProtobuf("protobuf encode 10,000-row pipeline response", protobuf: protobufTimes, json: jsonTimes,
+                   protobufBytes: protobufBody.count, jsonBytes: body.count)
+
+    guard case .ok(.execute(let result)) = response.results[0] else { fatalError("unexpected response shape") }
+    let cursorEntries = [CursorEntry.stepBegin(step: 0, cols: result.cols)] + result.rows.map(CursorEntry.row)
+        + [.stepEnd(affectedRowCount: 0, lastInsertRowID: nil)]
+    let protobufCursorBody = HranaProtobuf.encodeCursorBody(header: CursorResponse(baton: "b.1", baseURL: nil), entries: cursorEntries)
+    let protobufCursorRows = try protobufCursor(protobufCursorBody, chunk: 16_384)
+    precondition(protobufCursorRows == rowCount, "protobuf cursor decoder disagrees")
+    protobufTimes = []
+    jsonTimes = []
+    for _ in 0..<repetitions {
+        protobufTimes.append(try measure { _ = try protobufCursor(protobufCursorBody, chunk: 16_384) })
+        jsonTimes.append(try measure { _ = try hranaCursor(cursorBody, chunk: 16_384) })
+    }
+    reportProtobuf("protobuf decode 10,000-row cursor body in 16 KiB chunks", protobuf: protobufTimes, json: jsonTimes,
+                   protobufBytes: protobufCursorBody.count, jsonBytes: cursorBody.count)
 } catch {
     print("benchmark failed: \(error)")
     exit(1)

@@ -81,21 +81,26 @@ extension HranaJSON {
     }
 }
 
-/// A message that could not be decoded (or encoded): what went wrong and where, as a JSON path.
+/// A message that could not be decoded (or encoded): what went wrong and where.
 public struct HranaCodingError: Error, Sendable, Hashable, CustomStringConvertible {
     /// What went wrong.
     public var message: String
-    /// Where, as a path like `results[0].response.result.rows[3][1].value`; empty for the whole document.
+    /// Where, as a path like `results[0].response.result.rows[3][1].value` (JSON) or
+    /// `results[0].ok.execute.result.rows[3].values[1]` (protobuf); empty for the whole document.
     public var path: String
+    /// For protobuf, the byte offset in the decoded buffer where the problem was found.
+    public var offset: Int?
 
     /// Creates a decoding error.
-    public init(message: String, path: String) {
+    public init(message: String, path: String, offset: Int? = nil) {
         self.message = message
         self.path = path
+        self.offset = offset
     }
 
     public var description: String {
-        path.isEmpty ? "Invalid Hrana message: \(message)" : "Invalid Hrana message at \(path): \(message)"
+        let place = [path.isEmpty ? nil : path, offset.map { "byte \($0)" }].compactMap { $0 }.joined(separator: ", ")
+        return place.isEmpty ? "Invalid Hrana message: \(message)" : "Invalid Hrana message at \(place): \(message)"
     }
 
     init(decoding error: DecodingError) {

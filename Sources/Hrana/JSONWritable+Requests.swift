@@ -145,14 +145,7 @@ extension StreamRequest: JSONWritable {
             writer.key("batch")
             try batch.write(to: &writer)
         case .sequence(let sql, let sqlID), .describe(let sql, let sqlID):
-            if let sql {
-                writer.key("sql")
-                writer.string(sql)
-            }
-            if let sqlID {
-                writer.key("sql_id")
-                writer.number(sqlID)
-            }
+            writer.sqlReference(sql: sql, sqlID: sqlID)
         case .storeSQL(let id, let sql):
             writer.key("sql_id")
             writer.number(id)

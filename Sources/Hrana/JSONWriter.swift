@@ -165,6 +165,18 @@ struct JSONWriter {
         endArray()
     }
 
+    /// The optional `sql` and `sql_id` keys of `sequence` and `describe` requests.
+    mutating func sqlReference(sql: String?, sqlID: Int32?) {
+        if let sql {
+            key("sql")
+            string(sql)
+        }
+        if let sqlID {
+            key("sql_id")
+            number(sqlID)
+        }
+    }
+
     mutating func optionalString(_ value: String?) {
         if let value { string(value) } else { null() }
     }
