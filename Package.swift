@@ -20,6 +20,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
     ],
     targets: [
@@ -55,7 +56,10 @@ let package = Package(
             ]
         ),
         // Layer 4: records, migrations, schema.
-        .target(name: "RecordAdapter", dependencies: ["LibSQLClient", "Replica", "SQLiteCore", .product(name: "Logging", package: "swift-log")]),
+        .target(
+            name: "RecordAdapter",
+            dependencies: ["LibSQLClient", "Replica", "SQLiteCore", .product(name: "Logging", package: "swift-log"), "Yams"]
+        ),
         // Layer 5: the local libSQL-compatible server.
         .target(
             name: "LibSQLServer",
@@ -85,6 +89,8 @@ let package = Package(
             exclude: ["README.md"],
             resources: [.copy("hrana-test-server"), .copy("sqld-snapshots"), .copy("recorded")]
         ),
+        // A small blog on the record layer: `swift run BlogExample`.
+        .executableTarget(name: "BlogExample", dependencies: ["RecordAdapter", "LibSQLServer"], path: "Examples/Blog"),
         // Release-mode micro-benchmarks, run with `swift run -c release <name>`.
         .executableTarget(name: "HranaBenchmark", dependencies: ["Hrana"], path: "Benchmarks/HranaBenchmark"),
 
@@ -96,7 +102,10 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio")]),
         .testTarget(name: "LibSQLClientTests", dependencies: ["LibSQLClient", "LibSQLServer", "Hrana", "SQLiteCore", "Fixtures"]),
         .testTarget(name: "ReplicaTests", dependencies: ["Replica", "LibSQLClient", "LibSQLServer", "SQLiteCore", "CSQLite", "Fixtures"]),
-        .testTarget(name: "RecordAdapterTests", dependencies: ["RecordAdapter", "LibSQLClient", "LibSQLServer"]),
+        .testTarget(
+            name: "RecordAdapterTests", dependencies: ["RecordAdapter", "LibSQLClient", "LibSQLServer"],
+            resources: [.copy("Recorded")]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -25,7 +25,14 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Rows of the streamed query that measures peak memory (0 skips it).")
     var streamRows: Int = 1_000_000
 
+    @Flag(name: .long, help: "Run the seed's operations through RecordAdapter models against raw client statements instead.")
+    var records = false
+
     func run() async throws {
+        if records {
+            try await runRecords()
+            return
+        }
         if let local {
             let client = try Database(url: "file:" + local)
             print("# libsql bench: local file \(local), \(iterations) iterations\n")
@@ -43,6 +50,29 @@ struct BenchCommand: AsyncParsableCommand {
         let server = ServerConfiguration(databasePath: directory.appendingPathComponent("bench.db").path, port: 0)
         try await HranaServer.withRunning(server) { running in
             try await runRemote(url: running.url.absoluteString, token: nil, label: "in-process server on loopback")
+        }
+    }
+
+    private func runRecords() async throws {
+        if let local {
+            let client = try Database(url: "file:" + local)
+            try await RecordsBench(database: client, iterations: iterations).run()
+            await client.close()
+        } else if let url {
+            let client = try Database(url: url, authToken: token)
+            try await RecordsBench(database: client, iterations: iterations).run()
+            await client.close()
+        } else {
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("libsql-bench-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(at: directory) }
+            let server = ServerConfiguration(databasePath: directory.appendingPathComponent("bench.db").path, port: 0)
+            try await HranaServer.withRunning(server) { running in
+                print("# libsql bench --records: in-process server on loopback")
+                let client = try Database(url: running.url.absoluteString)
+                try await RecordsBench(database: client, iterations: iterations).run()
+                await client.close()
+            }
         }
     }
 
