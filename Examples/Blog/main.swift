@@ -111,7 +111,8 @@ if let url = ProcessInfo.processInfo.environment["TURSO_DATABASE_URL"], !url.isE
     let folder = FileManager.default.temporaryDirectory.appendingPathComponent("blog-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(at: folder) }
-    let configuration = ServerConfiguration(databasePath: folder.appendingPathComponent("blog.db").path, port: 0)
+    var configuration = ServerConfiguration(databasePath: folder.appendingPathComponent("blog.db").path, port: 0)
+    configuration.replication.isEnabled = true
     try await HranaServer.withRunning(configuration) { server in
         print("using the embedded server at \(server.url.absoluteString)")
         let replicaPath = folder.appendingPathComponent("replica.db").path

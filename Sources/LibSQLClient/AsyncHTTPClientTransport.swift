@@ -3,17 +3,18 @@ import Foundation
 import Hrana
 import NIOCore
 import NIOHTTP1
+import Synchronization
 
 /// The default transport, on async-http-client: a connection pool with keep-alive, HTTP/2 over TLS and
 /// streaming bodies.
 public struct AsyncHTTPClientTransport: HTTPTransport {
     private let client: HTTPClient
-    private let ownsClient: Bool
+    private let owner: OwnedHTTPClient?
 
     /// Uses an existing `HTTPClient` (for example `HTTPClient.shared`); the caller shuts it down.
     public init(client: HTTPClient) {
         self.client = client
-        self.ownsClient = false
+        self.owner = nil
     }
 
     /// Creates a transport with its own `HTTPClient`, shut down by ``shutdown()``. Connection attempts are
@@ -24,7 +25,7 @@ public struct AsyncHTTPClientTransport: HTTPTransport {
         configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = max(1, maximumConnections)
         configuration.decompression = .disabled
         self.client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
-        self.ownsClient = true
+        self.owner = OwnedHTTPClient(client)
     }
 
     public func send(_ request: HTTPRequest, body: Data?) async throws -> HTTPResponse {
@@ -61,8 +62,25 @@ public struct AsyncHTTPClientTransport: HTTPTransport {
     }
 
     public func shutdown() async throws {
-        if ownsClient {
-            try await client.shutdown()
-        }
+        try await owner?.shutdown()
+    }
+}
+
+/// The `HTTPClient` a transport created: shut down by ``AsyncHTTPClientTransport/shutdown()``, or in the
+/// background when the last copy of the transport goes away without it (a client that was never closed must not
+/// crash or leak its connections).
+private final class OwnedHTTPClient: Sendable {
+    let client: HTTPClient
+    private let isShutDown = Atomic<Bool>(false)
+
+    init(_ client: HTTPClient) { self.client = client }
+
+    func shutdown() async throws {
+        guard !isShutDown.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        try await client.shutdown()
+    }
+
+    deinit {
+        if !isShutDown.load(ordering: .acquiring) { client.shutdown { _ in } }
     }
 }

@@ -64,6 +64,7 @@ import Testing
     @Test func replicaPathAndSync() async throws {
         try await withTemporaryDirectory { directory in
             var server = ServerConfiguration(databasePath: directory.appendingPathComponent("primary.db").path, port: 0)
+            server.replication.isEnabled = true
             server.replication.pollInterval = .milliseconds(20)
             try await HranaServer.withRunning(server) { running in
                 let primary = RecordConnection(try Database(url: running.url.absoluteString))

@@ -44,6 +44,7 @@ func withConnection(
             }
         case .replica:
             var configuration = ServerConfiguration(databasePath: directory.appendingPathComponent("primary.db").path, port: 0)
+            configuration.replication.isEnabled = true
             configuration.replication.pollInterval = .milliseconds(20)
             try await HranaServer.withRunning(configuration) { server in
                 let replicaPath = directory.appendingPathComponent("replica.db").path
