@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import LibSQLClient
 import RecordAdapter
+import Replica
 
 /// `libsql schema`: declarative schema management (`diff`, `apply`), like the seed's `turso:schema:*` tasks
 /// but without sqlite3def.
@@ -18,6 +19,14 @@ struct SchemaCommand: AsyncParsableCommand {
         @Option(help: "Auth token. Default: $TURSO_AUTH_TOKEN.")
         var authToken: String?
 
+        @Option(help: ArgumentHelp(
+            "A database.yml with the seed's keys (adapter, database or url, token, replica_path, sync_interval).",
+            valueName: "file"))
+        var config: String?
+
+        @Option(help: "The environment to read from --config. Default: $LIBSQL_ENV, then development.")
+        var environment: String?
+
         @Flag(help: "Allow dropping tables, columns, indexes, views and triggers (otherwise they are skipped).")
         var enableDrop = false
 
@@ -26,12 +35,32 @@ struct SchemaCommand: AsyncParsableCommand {
             valueName: "hint"))
         var rename: [String] = []
 
-        func database() throws -> Database {
+        /// The database to diff (always the remote), and the replica to sync before and after, if one is configured.
+        func open() async throws -> (database: Database, replica: EmbeddedReplica?) {
             let environment = ProcessInfo.processInfo.environment
-            guard let url = url ?? environment["TURSO_DATABASE_URL"].flatMap({ $0.isEmpty ? nil : $0 }) else {
-                throw ValidationError("No database: pass --url or set TURSO_DATABASE_URL")
+            if let config {
+                guard url == nil, authToken == nil else { throw ValidationError("--config cannot be combined with --url or --auth-token") }
+                let name = self.environment ?? environment["LIBSQL_ENV"].flatMap { $0.isEmpty ? nil : $0 } ?? "development"
+                let settings: ConnectionConfiguration
+                do {
+                    settings = try ConnectionConfiguration(yamlFile: config, environment: name)
+                } catch {
+                    throw ValidationError("\(error)")
+                }
+                let database = try Database(url: settings.database, authToken: settings.token)
+                guard let replicaPath = settings.replicaPath else { return (database, nil) }
+                do {
+                    let replica = try await EmbeddedReplica.open(path: replicaPath, url: settings.database, authToken: settings.token)
+                    return (database, replica)
+                } catch {
+                    await database.close()
+                    throw error
+                }
             }
-            return try Database(url: url, authToken: authToken ?? environment["TURSO_AUTH_TOKEN"].flatMap { $0.isEmpty ? nil : $0 })
+            guard let url = url ?? environment["TURSO_DATABASE_URL"].flatMap({ $0.isEmpty ? nil : $0 }) else {
+                throw ValidationError("No database: pass --url or --config, or set TURSO_DATABASE_URL")
+            }
+            return (try Database(url: url, authToken: authToken ?? environment["TURSO_AUTH_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }), nil)
         }
 
         func options() throws -> SchemaOptions {
@@ -59,25 +88,45 @@ struct SchemaCommand: AsyncParsableCommand {
         }
     }
 
-    /// Runs `body` with a migrator, closing the client; schema errors become exit status 1 with the message.
+    /// Runs `body` with a migrator on the remote (a configured replica is synced before and after), closing both;
+    /// schema, client and replica errors become exit status 1 with the message.
     static func withMigrator(
         _ connection: Connection, _ body: (SchemaMigrator) async throws -> Void
     ) async throws {
-        let database = try connection.database()
-        let migrator = SchemaMigrator(database: database, options: try connection.options())
+        let options = try connection.options()
+        let target: (database: Database, replica: EmbeddedReplica?)
+        do {
+            target = try await connection.open()
+        } catch let error as ReplicaError {
+            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+            throw ExitCode.failure
+        }
+        var synchronize: (@Sendable () async throws -> Void)?
+        if let replica = target.replica {
+            synchronize = { _ = try await replica.sync() }
+        }
+        let migrator = SchemaMigrator(database: target.database, options: options, synchronize: synchronize)
+        func close() async {
+            await target.replica?.close()
+            await target.database.close()
+        }
         do {
             try await body(migrator)
-            await database.close()
+            await close()
         } catch let error as SchemaError {
-            await database.close()
+            await close()
             FileHandle.standardError.write(Data("error: \(error)\n".utf8))
             throw ExitCode.failure
         } catch let error as LibSQLError {
-            await database.close()
+            await close()
+            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+            throw ExitCode.failure
+        } catch let error as ReplicaError {
+            await close()
             FileHandle.standardError.write(Data("error: \(error)\n".utf8))
             throw ExitCode.failure
         } catch {
-            await database.close()
+            await close()
             throw error
         }
     }

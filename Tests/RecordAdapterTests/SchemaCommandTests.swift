@@ -1,6 +1,7 @@
 import Foundation
 import LibSQLClient
 import LibSQLServer
+import Replica
 import Testing
 
 /// The built `libsql schema` command as a separate process: output, exit codes, URL from flags or environment.
@@ -112,6 +113,58 @@ struct SchemaCommandTests {
             #expect(try await Self.libsql(["diff", good.path, "--check", "--url", url], in: folder).status == 2)
             #expect(try await Self.libsql(["apply", good.path, "--url", url], in: folder).status == 0)
             #expect(try await Self.libsql(["diff", good.path, "--check", "--url", url], in: folder).status == 0)
+        }
+    }
+
+    @Test("--config reads database.yml (environment, merge, ${VAR}); a replica_path is synced before and after apply")
+    func configFileWithReplica() async throws {
+        try await withSchemaDirectory { folder in
+            var configuration = ServerConfiguration(databasePath: folder.appendingPathComponent("server.db").path, port: 0)
+            configuration.replication.isEnabled = true
+            try await HranaServer.withRunning(configuration) { server in
+                let url = server.url.absoluteString
+                let database = try Database(url: url)
+                try await database.executeMultiple("CREATE TABLE users(id INTEGER PRIMARY KEY, name TEXT); INSERT INTO users(name) VALUES ('ann');")
+                await database.close()
+                let replicaPath = folder.appendingPathComponent("replica.db").path
+                let yaml = folder.appendingPathComponent("database.yml")
+                try """
+                    default: &default
+                      adapter: turso
+                      database: ${SCHEMA_TEST_URL}
+                    test:
+                      <<: *default
+                      replica_path: \(replicaPath)
+                    broken:
+                      <<: *default
+                      replica_pth: \(replicaPath)
+                    """.write(to: yaml, atomically: true, encoding: .utf8)
+                let schema = folder.appendingPathComponent("schema.sql")
+                try "CREATE TABLE users(id INTEGER PRIMARY KEY, name TEXT, bio TEXT);\n".write(to: schema, atomically: true, encoding: .utf8)
+
+                let applied = try await Self.libsql(
+                    ["apply", schema.path, "--config", yaml.path, "--environment", "test"],
+                    environment: ["SCHEMA_TEST_URL": url], in: folder)
+                #expect(applied.status == 0, "\(applied.error)")
+                #expect(applied.output.contains("ALTER TABLE"))
+                #expect(applied.output.hasSuffix("==> Schema applied successfully!\n"))
+
+                let replica = try await EmbeddedReplica.open(path: replicaPath, url: url)
+                let columns = try await replica.execute("SELECT name FROM pragma_table_info('users') ORDER BY cid")
+                #expect(columns.rows.map { $0[0] } == [.text("id"), .text("name"), .text("bio")], "the replica was synced after apply")
+                await replica.close()
+
+                let clean = try await Self.libsql(
+                    ["diff", schema.path, "--check", "--config", yaml.path, "--environment", "test"],
+                    environment: ["SCHEMA_TEST_URL": url], in: folder)
+                #expect(clean.status == 0, "\(clean.error)")
+
+                let broken = try await Self.libsql(
+                    ["diff", schema.path, "--config", yaml.path, "--environment", "broken"],
+                    environment: ["SCHEMA_TEST_URL": url], in: folder)
+                #expect(broken.status != 0 && broken.status != 2)
+                #expect(broken.error.contains("replica_pth"), "\(broken.error)")
+            }
         }
     }
 }
