@@ -7,7 +7,9 @@ import Synchronization
 /// The SQLite connection of a local client.
 ///
 /// Every use runs on ``LocalThreads`` under a lock, one at a time; after ``close()`` every use fails with
-/// `CLIENT_CLOSED` before reaching SQLite. A read-write file is switched to WAL, so streamed queries (on
+/// `CLIENT_CLOSED` before reaching SQLite. The exception is a short read: a read-only query in autocommit mode
+/// first runs on the caller's task within ``inlineLimit`` (as the server runs short reads inline), and only
+/// when it takes longer, would wait for a lock, or finds the connection busy does it run on a thread. A read-write file is switched to WAL, so streamed queries (on
 /// connections of their own) and writes on this connection do not block each other.
 final class LocalDatabase: Sendable {
     let path: String
@@ -16,18 +18,23 @@ final class LocalDatabase: Sendable {
     /// The connection, `nil` once closed; the lock is held for the whole of each use.
     private let state: Mutex<SQLiteConnection?>
     private let closed = Atomic<Bool>(false)
+    /// The time limit of the inline run of a read (stops it through SQLite's progress and busy handlers).
+    private let budget = InlineBudget()
+
+    /// How long a read may run on the caller's task before it is stopped and run again on a thread.
+    static let inlineLimit: Duration = .microseconds(200)
 
     init(path: String, access: LocalAccess, logger: Logger) throws {
         self.path = path
         self.access = access
         self.logger = logger
-        state = Mutex(try Self.open(path: path, access: access, logger: logger))
+        state = Mutex(try Self.open(path: path, access: access, budget: budget, logger: logger))
     }
 
     /// Whether the path names an in-memory database, which cannot be shared with a second connection.
     var isMemory: Bool { path.isEmpty || path == ":memory:" || path.contains("mode=memory") }
 
-    static func open(path: String, access: LocalAccess, logger: Logger) throws -> SQLiteConnection {
+    static func open(path: String, access: LocalAccess, budget: InlineBudget, logger: Logger) throws -> SQLiteConnection {
         let connection: SQLiteConnection
         do {
             switch access {
@@ -37,7 +44,8 @@ final class LocalDatabase: Sendable {
         } catch {
             throw LibSQLError(code: .sqliteCantOpen, message: "Could not open the database file: \(error.message)")
         }
-        connection.setBusyTimeout(access.busyTimeout)
+        connection.setBusyTimeout(access.busyTimeout, budget: budget)
+        connection.setProgressHandler(every: 1000) { budget.shouldStop() }
         guard case .readWrite = access, path != ":memory:", !path.isEmpty, !path.contains("mode=memory") else {
             return connection
         }
@@ -79,7 +87,31 @@ final class LocalDatabase: Sendable {
     // MARK: Operations
 
     func execute(_ statement: Statement) async throws -> ResultSet {
-        try await run { try LocalStatement.run(statement, on: $0) }
+        if let result = try executeInline(statement) { return result }
+        return try await run { try LocalStatement.run(statement, on: $0) }
+    }
+
+    /// Runs a read-only query on the calling task when the connection is free and in autocommit mode and the
+    /// query finishes within ``inlineLimit``; `nil` when it must run on a thread (nothing has changed then).
+    private func executeInline(_ statement: Statement) throws -> ResultSet? {
+        guard !isClosed, SQLText.statementKind(statement.sql) == .query else { return nil }
+        let budget = budget
+        let outcome = state.withLockIfAvailable { connection -> Result<ResultSet, any Error>? in
+            guard let connection, connection.isAutocommit else { return nil }
+            budget.begin(limit: Self.inlineLimit)
+            defer { budget.end() }
+            do {
+                guard let result = try LocalStatement.runReadOnly(statement, on: connection) else { return nil }
+                return .success(result)
+            } catch let error as LibSQLError {
+                if budget.isExhausted || error.code == .sqliteBusy || error.code == .sqliteLocked { return nil }
+                return .failure(error)
+            } catch {
+                return .failure(error)
+            }
+        }
+        guard let outcome = outcome ?? nil else { return nil }
+        return try outcome.get()
     }
 
     func executeScript(_ sql: String) async throws {
@@ -154,7 +186,7 @@ final class LocalDatabase: Sendable {
             self.state.withLock { connection in
                 guard let open = connection, !Self.rollback(open, logger: logger) else { return }
                 do {
-                    let fresh = try Self.open(path: path, access: access, logger: logger)
+                    let fresh = try Self.open(path: path, access: access, budget: self.budget, logger: logger)
                     open.close()
                     connection = fresh
                 } catch {

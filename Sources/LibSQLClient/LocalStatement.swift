@@ -33,7 +33,20 @@ enum LocalStatement {
 
     /// Prepares, binds and runs one statement.
     static func run(_ statement: Statement, on connection: SQLiteConnection) throws -> ResultSet {
+        try run(try prepare(statement, on: connection), statement: statement, on: connection)
+    }
+
+    /// Runs one statement if SQLite compiles it as read-only (`sqlite3_stmt_readonly`); `nil` without running
+    /// it otherwise.
+    static func runReadOnly(_ statement: Statement, on connection: SQLiteConnection) throws -> ResultSet? {
         let prepared = try prepare(statement, on: connection)
+        guard prepared.isReadOnly else { return nil }
+        return try run(prepared, statement: statement, on: connection)
+    }
+
+    private static func run(
+        _ prepared: SQLiteStatement, statement: Statement, on connection: SQLiteConnection
+    ) throws -> ResultSet {
         let kind = prepared.kind
         let layout = layout(of: prepared)
         var rows: [Row] = []

@@ -1,4 +1,4 @@
-import Foundation
+import SQLiteCore
 import Synchronization
 
 /// Busy handling shared by all connections: waits in small sleeps up to the busy timeout and remembers
@@ -31,27 +31,9 @@ final class LockWaits: Sendable {
             }
             let remaining = wait.deadline - now
             guard remaining > .zero else { return false }
-            let step = Self.backoff(attempt: count)
-            Thread.sleep(forTimeInterval: Self.seconds(min(step, remaining)))
+            BusyBackoff.sleep(min(BusyBackoff.delay(attempt: count), remaining))
             return true
         }
-    }
-
-    /// How long the `attempt`-th retry of one lock wait sleeps: short at first, since an autocommit write
-    /// holds the lock for tens of microseconds, then longer for transactions that hold it across requests.
-    static func backoff(attempt: Int32) -> Duration {
-        let index = Int(attempt)
-        if index < backoffSteps.count { return backoffSteps[index] }
-        return index < 20 ? .milliseconds(5) : .milliseconds(10)
-    }
-
-    private static let backoffSteps: [Duration] = [
-        .microseconds(20), .microseconds(50), .microseconds(100), .microseconds(200), .microseconds(500),
-        .milliseconds(1), .milliseconds(1), .milliseconds(1), .milliseconds(1), .milliseconds(1),
-    ]
-
-    private static func seconds(_ duration: Duration) -> Double {
-        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
     }
 }
 

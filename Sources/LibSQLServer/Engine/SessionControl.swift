@@ -1,3 +1,4 @@
+import SQLiteCore
 import Synchronization
 
 /// What the transaction-timeout enforcer and a session share, outside the session's main lock.

@@ -1,15 +1,21 @@
 import Foundation
 import Synchronization
 
-/// A fair queue in front of SQLite's write lock: sessions that are about to write take turns in arrival
-/// order, and a session keeps its turn until it no longer holds the write lock (its autocommit statement
-/// ended, or its transaction committed, rolled back or was closed). The turn passes straight to the
-/// longest waiter, so nobody can overtake a writer that is already waiting.
+/// A fair queue in front of SQLite's write lock: sessions that are about to write take turns, and a session
+/// keeps its turn until it no longer holds the write lock (its autocommit statement ended, or its
+/// transaction committed, rolled back or was closed).
 ///
 /// SQLite's own busy handler polls, and whichever connection retries first after the lock is released
 /// wins it: under contention a writer can lose every race until its busy timeout. With the queue, a writer
-/// waits at most for the writers that arrived before it. The busy handler still covers the locks the queue
-/// does not order (another process, a checkpoint).
+/// waits at most for the writers that arrived before it, plus a bounded starvation threshold. The busy
+/// handler still covers the locks the queue does not order (another process, a checkpoint).
+///
+/// Like a fair mutex with a starvation mode, the queue has two modes. Normally a released turn is free and
+/// the longest waiter is woken to take it, while a writer that arrives meanwhile may take it first (it is
+/// already running, so the turn does not wait for a thread to wake up: a hand-off to a sleeping thread on
+/// every write caps throughput at the wake-up latency). A woken waiter that loses goes back to the head of
+/// the queue; once any waiter has waited longer than ``starvationThreshold``, the queue switches to strict
+/// hand-off in arrival order until a waiter gets the turn quickly again or nobody waits.
 final class WriteQueue: Sendable {
     private struct Waiter {
         let member: ObjectIdentifier
@@ -22,12 +28,28 @@ final class WriteQueue: Sendable {
         var head = 0
         /// How many times the turn has passed from one session to another (or been freed).
         var handoffs: UInt64 = 0
+        /// Strict hand-off: a released turn goes to the longest waiter and nobody may take it first.
+        var isStarving = false
 
         var waitingCount: Int { waiters.count - head }
+
+        func isQueued(_ member: ObjectIdentifier) -> Bool {
+            waiters[head...].contains { $0.member == member }
+        }
 
         mutating func removeWaiter(_ member: ObjectIdentifier) {
             guard let index = waiters[head...].firstIndex(where: { $0.member == member }) else { return }
             waiters.remove(at: index)
+        }
+
+        /// Puts a woken waiter that lost the turn back at the head of the queue.
+        mutating func pushFront(_ waiter: Waiter) {
+            if head > 0 {
+                head -= 1
+                waiters[head] = waiter
+            } else {
+                waiters.insert(waiter, at: 0)
+            }
         }
 
         mutating func popFirst() -> Waiter? {
@@ -47,6 +69,9 @@ final class WriteQueue: Sendable {
     /// How long one wait lasts before `onWait` runs again.
     static let tick: Duration = .milliseconds(10)
 
+    /// A waiter that has waited this long makes the queue hand the turn over strictly in arrival order.
+    static let starvationThreshold: Duration = .milliseconds(1)
+
     /// Waits until `member` has the turn; returns whether it got it.
     ///
     /// A waiter gives up when the turn has not moved for `patience` (the busy timeout): one holder kept
@@ -58,18 +83,19 @@ final class WriteQueue: Sendable {
         _ member: ObjectIdentifier, patience: Duration,
         onWait: (ContinuousClock.Instant) -> ContinuousClock.Instant
     ) -> Bool {
-        let wake = DispatchSemaphore(value: 0)
+        let waiter = Waiter(member: member, wake: DispatchSemaphore(value: 0))
         let queued = state.withLock { state -> UInt64? in
             if state.owner == member { return nil }
-            if state.owner == nil && state.waitingCount == 0 {
+            if state.owner == nil && (state.waitingCount == 0 || !state.isStarving) {
                 state.owner = member
                 return nil
             }
-            state.waiters.append(Waiter(member: member, wake: wake))
+            state.waiters.append(waiter)
             return state.handoffs
         }
         guard var handoffs = queued else { return true }
-        var deadline = ContinuousClock.now + patience
+        let arrived = ContinuousClock.now
+        var deadline = arrived + patience
         while true {
             let now = ContinuousClock.now
             let moved = state.withLock { $0.handoffs }
@@ -79,17 +105,39 @@ final class WriteQueue: Sendable {
             }
             deadline = onWait(deadline)
             let remaining = deadline - now
-            if remaining > .zero, wake.wait(timeout: .now() + .nanoseconds(Int(min(remaining, Self.tick).nanoseconds))) == .success {
+            if remaining > .zero {
+                let slice = DispatchTime.now() + .nanoseconds(Int(min(remaining, Self.tick).nanoseconds))
+                guard waiter.wake.wait(timeout: slice) == .success else { continue }
+                if take(waiter, waitingSince: arrived) { return true }
+                continue
+            }
+            return state.withLock { state -> Bool in
+                if state.owner == member { return true }
+                // Woken for a free turn that nobody took: take it rather than leave it unclaimed.
+                if state.owner == nil && !state.isQueued(member) {
+                    state.owner = member
+                    return true
+                }
+                state.removeWaiter(member)
+                return false
+            }
+        }
+    }
+
+    /// After a wake-up: whether `waiter` has the turn (handed over, or free and taken now). A waiter that lost
+    /// a free turn to a newcomer goes back to the head of the queue.
+    private func take(_ waiter: Waiter, waitingSince arrived: ContinuousClock.Instant) -> Bool {
+        let waited = ContinuousClock.now - arrived
+        return state.withLock { state -> Bool in
+            if state.owner == waiter.member { return true }
+            if state.owner == nil {
+                state.owner = waiter.member
+                if waited < Self.starvationThreshold || state.waitingCount == 0 { state.isStarving = false }
                 return true
             }
-            if remaining <= .zero {
-                let granted = state.withLock { state -> Bool in
-                    if state.owner == member { return true }
-                    state.removeWaiter(member)
-                    return false
-                }
-                return granted
-            }
+            if waited >= Self.starvationThreshold { state.isStarving = true }
+            state.pushFront(waiter)
+            return false
         }
     }
 
@@ -98,12 +146,14 @@ final class WriteQueue: Sendable {
         state.withLock { state in
             guard state.owner == member else { return }
             state.handoffs &+= 1
-            if let next = state.popFirst() {
-                state.owner = next.member
-                next.wake.signal()
-            } else {
+            guard let next = state.popFirst() else {
                 state.owner = nil
+                state.isStarving = false
+                return
             }
+            // Strict mode hands the turn over; otherwise it is free for the woken waiter or a running newcomer.
+            state.owner = state.isStarving ? next.member : nil
+            next.wake.signal()
         }
     }
 
