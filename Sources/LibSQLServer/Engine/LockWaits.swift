@@ -6,7 +6,7 @@ import Synchronization
 final class LockWaits: Sendable {
     private let lastWait = Mutex<ContinuousClock.Instant?>(nil)
 
-    /// Records that a session is waiting for the write lock now (in the write queue).
+    /// Records that a stream is waiting for the write lock now (in the write queue).
     func noteWait() {
         let now = ContinuousClock.now
         lastWait.withLock { $0 = now }

@@ -1,7 +1,7 @@
 import Foundation
 import Synchronization
 
-/// A fair queue in front of SQLite's write lock: sessions that are about to write take turns, and a session
+/// A fair queue in front of SQLite's write lock: streams that are about to write take turns, and a stream
 /// keeps its turn until it no longer holds the write lock (its autocommit statement ended, or its
 /// transaction committed, rolled back or was closed).
 ///
@@ -26,7 +26,7 @@ final class WriteQueue: Sendable {
         var owner: ObjectIdentifier?
         var waiters: [Waiter] = []
         var head = 0
-        /// How many times the turn has passed from one session to another (or been freed).
+        /// How many times the turn has passed from one stream to another (or been freed).
         var handoffs: UInt64 = 0
         /// Strict hand-off: a released turn goes to the longest waiter and nobody may take it first.
         var isStarving = false
@@ -157,7 +157,7 @@ final class WriteQueue: Sendable {
         }
     }
 
-    /// The number of sessions waiting for their turn.
+    /// The number of streams waiting for their turn.
     var waitingCount: Int { state.withLock { $0.waitingCount } }
 
     /// Whether `member` has the turn.
