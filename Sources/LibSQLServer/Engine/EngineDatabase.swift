@@ -83,7 +83,7 @@ final class EngineDatabase: Sendable {
 
     private func enforceTransactionTimeout(excluding waiter: StreamControl?) -> Bool {
         let now = ContinuousClock.now
-        guard lockWaits.someoneWaiting(at: now) else { return false }
+        guard lockWaits.someoneWaiting() else { return false }
         let deadline = now - configuration.transactionTimeout
         var acted = false
         for stream in state.withLock({ Array($0.streams.values) })
