@@ -1,17 +1,19 @@
 import Foundation
 import Hrana
 import Logging
+import NIOConcurrencyHelpers
 import SQLiteCore
-import Synchronization
 
 /// The database shared by all streams: opens their connections (WAL) and enforces the transaction timeout.
 final class EngineDatabase: Sendable {
     /// The options every connection uses.
     let configuration: EngineConfiguration
     private let logger: Logger
-    private let state: Mutex<State>
+    private let state: NIOLockedValueBox<State>
     private let lockWaits: LockWaits
     private let writeQueue = WriteQueue()
+    /// The commits of stream connections, counted when the WAL is kept for replication (see ``ReplicationLog``).
+    let commits = CommitSequence()
 
     private struct State {
         var streams: [ObjectIdentifier: HranaStream] = [:]
@@ -22,7 +24,7 @@ final class EngineDatabase: Sendable {
     init(configuration: EngineConfiguration, logger: Logger) throws {
         self.configuration = configuration
         self.logger = logger
-        self.state = Mutex(State())
+        self.state = NIOLockedValueBox(State())
         self.lockWaits = LockWaits()
         let connection = try SQLiteConnection(path: configuration.databasePath)
         defer { connection.close() }
@@ -36,7 +38,7 @@ final class EngineDatabase: Sendable {
 
     /// Opens a new stream with its own connection.
     func openStream() throws -> HranaStream {
-        if state.withLock({ $0.isClosed }) { throw EngineClosedError() }
+        if state.withLockedValue({ $0.isClosed }) { throw EngineClosedError() }
         let connection = try SQLiteConnection(path: configuration.databasePath)
         let lockWaits = lockWaits
         let control = StreamControl(writeAccess: StreamControl.WriteAccess(
@@ -53,12 +55,16 @@ final class EngineDatabase: Sendable {
         }
         connection.setProgressHandler(every: 1000) { control.inline.shouldStop() }
         connection.setLimit(.length, Int32(clamping: configuration.maxValueSize))
-        if configuration.keepsWAL { try connection.keepWAL() }
+        if configuration.keepsWAL {
+            try connection.keepWAL()
+            let commits = commits
+            connection.setWALHook { _ in control.noteCommit(commits.next()) }
+        }
         try connection.execute(script: configuration.synchronousFull ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL")
         let stream = HranaStream(
             connection: connection, control: control, configuration: configuration, logger: logger,
             onClose: { [weak self] stream in self?.unregister(stream) })
-        let accepted = state.withLock { state in
+        let accepted = state.withLockedValue { state in
             guard !state.isClosed else { return false }
             state.streams[ObjectIdentifier(stream)] = stream
             return true
@@ -71,7 +77,7 @@ final class EngineDatabase: Sendable {
     }
 
     /// The number of open streams.
-    var streamCount: Int { state.withLock { $0.streams.count } }
+    var streamCount: Int { state.withLockedValue { $0.streams.count } }
 
     /// Force-rolls-back a stream that has held the write lock longer than `transactionTimeout` while
     /// another stream waits for it, and returns whether it found one. Call periodically (e.g. every
@@ -86,7 +92,7 @@ final class EngineDatabase: Sendable {
         guard lockWaits.someoneWaiting() else { return false }
         let deadline = now - configuration.transactionTimeout
         var acted = false
-        for stream in state.withLock({ Array($0.streams.values) })
+        for stream in state.withLockedValue({ Array($0.streams.values) })
         where stream.control !== waiter && stream.enforceTransactionTimeout(deadline: deadline) {
             acted = true
             logger.debug("Transaction timeout: forced the rollback of a stream holding the write lock")
@@ -96,7 +102,7 @@ final class EngineDatabase: Sendable {
 
     /// Closes every stream (rolling back their transactions) and checkpoints the WAL. Idempotent.
     func close() {
-        let streams = state.withLock { state in
+        let streams = state.withLockedValue { state in
             state.isClosed = true
             defer { state.streams.removeAll() }
             return Array(state.streams.values)
@@ -114,7 +120,7 @@ final class EngineDatabase: Sendable {
     }
 
     private func unregister(_ stream: HranaStream) {
-        state.withLock { _ = $0.streams.removeValue(forKey: ObjectIdentifier(stream)) }
+        state.withLockedValue { _ = $0.streams.removeValue(forKey: ObjectIdentifier(stream)) }
     }
 }
 

@@ -19,6 +19,7 @@ final class StreamControl: Sendable {
     }
 
     private let state = Mutex(State())
+    private let lastCommit = Atomic<UInt64>(0)
     private let writeAccess: WriteAccess?
     /// The time limit of the statement running inline, if any (read by SQLite's handlers).
     let inline = InlineBudget()
@@ -64,6 +65,14 @@ final class StreamControl: Sendable {
     func noteRollingBack() {
         state.withLock { $0.writeLockSince = nil }
     }
+
+    /// Records the number of a commit of this stream's connection (see ``CommitSequence``).
+    func noteCommit(_ number: UInt64) {
+        lastCommit.store(number, ordering: .sequentiallyConsistent)
+    }
+
+    /// The number of this stream's last commit (0 before any, or when commits are not counted).
+    var lastCommitNumber: UInt64 { lastCommit.load(ordering: .sequentiallyConsistent) }
 
     /// When the stream took the write lock, if it holds it.
     var writeLockSince: ContinuousClock.Instant? { state.withLock { $0.writeLockSince } }

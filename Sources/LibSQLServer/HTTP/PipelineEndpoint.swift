@@ -35,6 +35,8 @@ struct PipelineEndpoint {
         let requests = body.requests
         let mayRecycle = lease == nil && StreamPool.isRecyclable(requests)
         let mayUsePool = lease == nil && StreamPool.mayServe(requests)
+        // The replication log whose index the results carry: read on the thread that ran the writes.
+        let stampingLog = core.replication.flatMap { WriteClassifier.mayWrite(requests, storedSQL: storedSQL) ? $0 : nil }
         var partial = PipelineProgress()
         var candidate = lease?.stream
         if let limit = core.inlineQueryLimit, PipelineRunner.mayStartInline(requests) {
@@ -47,11 +49,13 @@ struct PipelineEndpoint {
         }
         let finished: (HranaStream, PipelineProgress)
         if let candidate, partial.completed == requests.count || partial.failure != nil {
+            partial.replicationIndex = stampingLog?.replicationIndex(
+                covering: candidate.control.lastCommitNumber, of: core.database.commits)
             finished = (candidate, partial)
         } else {
             switch await finishOnWorker(
                 requests, stream: candidate, version: version, progress: partial, mayRecycle: mayRecycle,
-                mayUsePool: mayUsePool)
+                mayUsePool: mayUsePool, stampingLog: stampingLog)
             {
             case .success(let result): finished = result
             case .failure(let error):
@@ -77,9 +81,7 @@ struct PipelineEndpoint {
             core.registry.release(kept)
         }
         var results = progress.results
-        if let log = core.replication, WriteClassifier.mayWrite(requests, storedSQL: storedSQL) {
-            ReplicationIndexStamp.stamp(&results, index: log.replicationIndex())
-        }
+        ReplicationIndexStamp.stamp(&results, index: progress.replicationIndex)
         let response = PipelineResponse(baton: baton, baseURL: core.configuration.selfURL, results: results)
         let acceptsGzip = HTTPResponses.acceptsGzip(request.headers[.acceptEncoding])
         return ResponseEncoding.httpResponse(response, acceptsGzip: acceptsGzip)
@@ -87,10 +89,10 @@ struct PipelineEndpoint {
 
     /// Runs what is left of a pipeline on a worker thread, first taking a pooled stream (when `mayUsePool`)
     /// or opening one when there is none yet (a new stream opens in the same job as its first pipeline: one
-    /// thread hop).
+    /// thread hop), then reads the replication index from `stampingLog` (blocking file reads).
     private func finishOnWorker(
         _ requests: [StreamRequest], stream: HranaStream?, version: ProtocolVersion,
-        progress: PipelineProgress, mayRecycle: Bool, mayUsePool: Bool
+        progress: PipelineProgress, mayRecycle: Bool, mayUsePool: Bool, stampingLog: ReplicationLog?
     ) async -> Result<(HranaStream, PipelineProgress), ResponseError> {
         let database = core.database
         let pool = core.streamPool
@@ -110,6 +112,8 @@ struct PipelineEndpoint {
                 }
                 var progress = progress
                 PipelineRunner.run(requests, on: chosen, version: version, progress: &progress, mayRecycle: mayRecycle)
+                progress.replicationIndex = stampingLog?.replicationIndex(
+                    covering: chosen.control.lastCommitNumber, of: database.commits)
                 return .success((chosen, progress))
             }
         } catch {

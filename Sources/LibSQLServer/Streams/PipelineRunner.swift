@@ -12,6 +12,8 @@ struct PipelineProgress: Sendable {
     var recyclable = false
     /// A protocol error that fails the whole HTTP request and drops the stream.
     var failure: StreamFailure?
+    /// The replication index after the pipeline's writes, for their results (see ``ReplicationIndexStamp``).
+    var replicationIndex: UInt64?
 }
 
 /// Runs the requests of one pipeline on a stream: inline while they are cheap, then on a worker thread.

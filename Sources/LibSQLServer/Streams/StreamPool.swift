@@ -1,5 +1,5 @@
 import Hrana
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// Idle streams kept open for reuse by the next new stream, so that the common one-request stream
 /// (`[execute, close]` without a baton) does not open and close a SQLite connection every time.
@@ -12,7 +12,7 @@ import Synchronization
 /// `total_changes()`. A fresh sqld connection reports 0 for them, so a pooled connection only serves a new
 /// stream that cannot read them (see ``mayServe(_:)``).
 final class StreamPool: Sendable {
-    private let idle = Mutex<[HranaStream]>([])
+    private let idle = NIOLockedValueBox<[HranaStream]>([])
     private let capacity: Int
 
     init(capacity: Int = 16) {
@@ -20,12 +20,12 @@ final class StreamPool: Sendable {
     }
 
     func take() -> HranaStream? {
-        idle.withLock { $0.popLast() }
+        idle.withLockedValue { $0.popLast() }
     }
 
     /// Keeps the stream for reuse; returns it when the pool is full (the caller closes it on a worker thread).
     func put(_ stream: HranaStream) -> HranaStream? {
-        idle.withLock { idle in
+        idle.withLockedValue { idle in
             guard idle.count < capacity else { return stream }
             idle.append(stream)
             return nil
@@ -34,7 +34,7 @@ final class StreamPool: Sendable {
 
     /// Empties the pool; returns the streams to close.
     func drain() -> [HranaStream] {
-        idle.withLock { idle in
+        idle.withLockedValue { idle in
             defer { idle.removeAll() }
             return idle
         }

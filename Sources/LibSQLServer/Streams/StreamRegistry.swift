@@ -1,5 +1,5 @@
 import Foundation
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// Why a baton does not lead to a usable stream.
 enum BatonRejection: Error, Sendable, Equatable {
@@ -27,7 +27,7 @@ final class StreamRegistry: Sendable {
         case expired(since: ContinuousClock.Instant)
     }
 
-    private let slots = Mutex<[UInt64: Slot]>([:])
+    private let slots = NIOLockedValueBox<[UInt64: Slot]>([:])
     private let codec: BatonCodec
     private let idleTimeout: Duration
     private let retention: Duration
@@ -40,7 +40,7 @@ final class StreamRegistry: Sendable {
 
     /// Registers a new stream and leases it to the current request.
     func create(stream: HranaStream) -> StreamLease {
-        slots.withLock { slots in
+        slots.withLockedValue { slots in
             var streamID = UInt64.random(in: 1...UInt64.max)
             while slots[streamID] != nil { streamID = UInt64.random(in: 1...UInt64.max) }
             let sequence = UInt64.random(in: 0...(UInt64.max >> 1))
@@ -52,7 +52,7 @@ final class StreamRegistry: Sendable {
     /// Leases the stream a baton names, if the baton is its current one and the stream is idle.
     func acquire(baton: String) -> Result<StreamLease, BatonRejection> {
         guard let decoded = codec.decode(baton) else { return .failure(.invalid) }
-        return slots.withLock { slots in
+        return slots.withLockedValue { slots in
             switch slots[decoded.streamID] {
             case nil: return .failure(.invalid)
             case .expired: return .failure(.expired)
@@ -72,26 +72,26 @@ final class StreamRegistry: Sendable {
 
     /// Makes the stream available again under the baton of ``nextBaton(for:)``.
     func release(_ lease: StreamLease) {
-        slots.withLock { slots in
+        slots.withLockedValue { slots in
             slots[lease.streamID] = .available(stream: lease.stream, sequence: lease.sequence &+ 1, idleSince: .now)
         }
     }
 
     /// Gives a leased stream back untouched: its current baton stays valid.
     func restore(_ lease: StreamLease) {
-        slots.withLock { slots in
+        slots.withLockedValue { slots in
             slots[lease.streamID] = .available(stream: lease.stream, sequence: lease.sequence, idleSince: .now)
         }
     }
 
     /// Forgets a leased stream (closed, or dropped after a protocol error); its batons become invalid.
     func remove(_ lease: StreamLease) {
-        _ = slots.withLock { $0.removeValue(forKey: lease.streamID) }
+        _ = slots.withLockedValue { $0.removeValue(forKey: lease.streamID) }
     }
 
     /// Expires idle streams and purges old tombstones; returns the streams to close.
     func sweep(now: ContinuousClock.Instant = .now) -> [HranaStream] {
-        slots.withLock { slots in
+        slots.withLockedValue { slots in
             var expired: [HranaStream] = []
             for (id, slot) in slots {
                 switch slot {
@@ -110,7 +110,7 @@ final class StreamRegistry: Sendable {
 
     /// Forgets every stream; returns the idle streams to close (leased ones are closed by their holders).
     func removeAll() -> [HranaStream] {
-        slots.withLock { slots in
+        slots.withLockedValue { slots in
             let streams = slots.values.compactMap { slot -> HranaStream? in
                 if case .available(let stream, _, _) = slot { return stream }
                 return nil
@@ -122,7 +122,7 @@ final class StreamRegistry: Sendable {
 
     /// The number of live (not expired) streams.
     var liveStreamCount: Int {
-        slots.withLock { slots in
+        slots.withLockedValue { slots in
             slots.values.count { if case .expired = $0 { false } else { true } }
         }
     }
