@@ -88,7 +88,7 @@ let package = Package(
         .target(
             name: "Fixtures", path: "Tests/Fixtures",
             exclude: ["README.md"],
-            resources: [.copy("hrana-test-server"), .copy("sqld-snapshots"), .copy("recorded")]
+            resources: [.copy("hrana-test-server"), .copy("sqld-snapshots"), .copy("recorded"), .copy("fuzz")]
         ),
         // A small blog on the record layer: `swift run BlogExample`.
         .executableTarget(name: "BlogExample", dependencies: ["RecordAdapter", "LibSQLServer"], path: "Examples/Blog"),
