@@ -91,7 +91,7 @@ struct HranaResponder: HTTPResponder {
                 return .failure(ResponseError(HTTPResponses.text(.serviceUnavailable, "The server is shutting down")))
             }
             switch opened {
-            case .success(let session): return .success(core.registry.create(session: session))
+            case .success(let session): return .success(await register(session))
             case .failure(let error):
                 core.logger.debug("Could not open a stream", metadata: ["error": "\(error)"])
                 return .failure(ResponseError(HTTPResponses.jsonError(.internalServerError, "Internal Error: could not open a stream: \(error)")))
@@ -112,6 +112,16 @@ struct HranaResponder: HTTPResponder {
             attempt += 1
             Thread.sleep(forTimeInterval: 0.02)
         }
+    }
+
+    /// Registers a new stream; closes the stream it evicted, if any, off the cooperative pool.
+    private func register(_ session: StreamSession) async -> StreamLease {
+        let (lease, evicted) = core.registry.create(session: session)
+        if let evicted {
+            core.logger.debug("Too many open streams: expired the one idle for longest")
+            await core.executor.runDetached { evicted.close() }
+        }
+        return lease
     }
 
     /// Forgets a stream and closes its session off the cooperative pool.
@@ -186,7 +196,8 @@ struct HranaResponder: HTTPResponder {
             if let lease { core.registry.remove(lease) }
             baton = nil
         } else {
-            var kept = lease ?? core.registry.create(session: session)
+            var kept: StreamLease
+            if let lease { kept = lease } else { kept = await register(session) }
             kept.storedSQL = outcome.storedSQL
             baton = core.registry.nextBaton(for: kept)
             core.registry.release(kept)

@@ -22,32 +22,81 @@ struct StreamLease: Sendable {
 
 /// The HTTP streams of one server: which baton is current, who is using a stream, and which streams
 /// expired. Sessions are never closed under the lock; callers get them back to close.
+///
+/// At most `maxStreams` streams are live: a new stream beyond that expires the stream idle for longest (its
+/// transaction is rolled back and its baton answers `STREAM_EXPIRED`), so clients that vanish without closing
+/// their streams cannot exhaust the server's memory and descriptors before the idle timeout reclaims them.
+/// Streams serving a request are never evicted.
 final class StreamRegistry: Sendable {
     private enum Slot {
         case available(session: StreamSession, sequence: UInt64, idleSince: ContinuousClock.Instant, storedSQL: [Int32: String])
         case inUse(sequence: UInt64)
         case expired(since: ContinuousClock.Instant)
+
+        var isLive: Bool {
+            if case .expired = self { false } else { true }
+        }
     }
 
-    private let slots = Mutex<[UInt64: Slot]>([:])
+    private struct Slots {
+        private(set) var byID: [UInt64: Slot] = [:]
+        /// Slots that are not expired.
+        private(set) var live = 0
+
+        subscript(id: UInt64) -> Slot? {
+            get { byID[id] }
+            set {
+                let old: Slot?
+                if let newValue {
+                    old = byID.updateValue(newValue, forKey: id)
+                } else {
+                    old = byID.removeValue(forKey: id)
+                }
+                live += (newValue?.isLive == true ? 1 : 0) - (old?.isLive == true ? 1 : 0)
+            }
+        }
+
+        mutating func removeAll() {
+            byID.removeAll()
+            live = 0
+        }
+    }
+
+    private let slots = Mutex(Slots())
     private let codec: BatonCodec
     private let idleTimeout: Duration
     private let retention: Duration
+    private let maxStreams: Int
 
-    init(codec: BatonCodec = BatonCodec(), idleTimeout: Duration, retention: Duration) {
+    init(codec: BatonCodec = BatonCodec(), idleTimeout: Duration, retention: Duration, maxStreams: Int = .max) {
         self.codec = codec
         self.idleTimeout = idleTimeout
         self.retention = retention
+        self.maxStreams = max(1, maxStreams)
     }
 
-    /// Registers a new stream and leases it to the current request.
-    func create(session: StreamSession) -> StreamLease {
+    /// Registers a new stream and leases it to the current request. When that makes more than `maxStreams`
+    /// live streams, the stream idle for longest expires; its session is returned for the caller to close.
+    func create(session: StreamSession) -> (lease: StreamLease, evicted: StreamSession?) {
         slots.withLock { slots in
             var streamID = UInt64.random(in: 1...UInt64.max)
             while slots[streamID] != nil { streamID = UInt64.random(in: 1...UInt64.max) }
             let sequence = UInt64.random(in: 0...(UInt64.max >> 1))
             slots[streamID] = .inUse(sequence: sequence)
-            return StreamLease(streamID: streamID, sequence: sequence, session: session, storedSQL: [:])
+            var evicted: StreamSession?
+            if slots.live > maxStreams {
+                var oldest: (id: UInt64, session: StreamSession, since: ContinuousClock.Instant)?
+                for (id, slot) in slots.byID {
+                    if case .available(let session, _, let idleSince, _) = slot, idleSince < oldest?.since ?? .now {
+                        oldest = (id, session, idleSince)
+                    }
+                }
+                if let oldest {
+                    slots[oldest.id] = .expired(since: .now)
+                    evicted = oldest.session
+                }
+            }
+            return (StreamLease(streamID: streamID, sequence: sequence, session: session, storedSQL: [:]), evicted)
         }
     }
 
@@ -90,20 +139,20 @@ final class StreamRegistry: Sendable {
 
     /// Forgets a leased stream (closed, or dropped after a protocol error); its batons become invalid.
     func remove(_ lease: StreamLease) {
-        _ = slots.withLock { $0.removeValue(forKey: lease.streamID) }
+        slots.withLock { $0[lease.streamID] = nil }
     }
 
     /// Expires idle streams and purges old tombstones; returns the sessions to close.
     func sweep(now: ContinuousClock.Instant = .now) -> [StreamSession] {
         slots.withLock { slots in
             var expired: [StreamSession] = []
-            for (id, slot) in slots {
+            for (id, slot) in slots.byID {
                 switch slot {
                 case .available(let session, _, let idleSince, _) where now - idleSince >= idleTimeout:
                     expired.append(session)
                     slots[id] = .expired(since: now)
                 case .expired(let since) where now - since >= retention:
-                    slots.removeValue(forKey: id)
+                    slots[id] = nil
                 default:
                     break
                 }
@@ -115,7 +164,7 @@ final class StreamRegistry: Sendable {
     /// Forgets every stream; returns the idle sessions to close (leased ones are closed by their holders).
     func removeAll() -> [StreamSession] {
         slots.withLock { slots in
-            let sessions = slots.values.compactMap { slot -> StreamSession? in
+            let sessions = slots.byID.values.compactMap { slot -> StreamSession? in
                 if case .available(let session, _, _, _) = slot { return session }
                 return nil
             }
@@ -126,8 +175,6 @@ final class StreamRegistry: Sendable {
 
     /// The number of live (not expired) streams.
     var liveStreamCount: Int {
-        slots.withLock { slots in
-            slots.values.count { if case .expired = $0 { false } else { true } }
-        }
+        slots.withLock { $0.live }
     }
 }
