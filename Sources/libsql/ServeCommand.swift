@@ -27,6 +27,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Seconds a stream may stay idle before it expires.")
     var streamTimeout: Double = 10
 
+    @Option(name: .long, help: "The most streams kept open between requests; a new one beyond it expires the one idle for longest.")
+    var maxStreams: Int = 1024
+
     @Option(name: .long, help: "Seconds a transaction may hold the write lock while another writer waits.")
     var transactionTimeout: Double = 5
 
@@ -98,6 +101,7 @@ struct ServeCommand: AsyncParsableCommand {
             }
         }
         configuration.streamIdleTimeout = .milliseconds(Int64(streamTimeout * 1000))
+        configuration.maxStreams = maxStreams
         configuration.transactionTimeout = .milliseconds(Int64(transactionTimeout * 1000))
         configuration.busyTimeout = .milliseconds(Int64(busyTimeout * 1000))
         configuration.connectionIdleTimeout = .milliseconds(Int64(connectionIdleTimeout * 1000))
