@@ -135,7 +135,9 @@ final class PageApplier: @unchecked Sendable {
 
         let counter = bumpChangeCounter ? header.changeCounter &+ 1 : header.changeCounter
         var next = metadata
-        next.pending = SyncPosition(generation: generation, frame: transaction.commitFrame, changeCounter: counter)
+        next.pending = SyncPosition(
+            generation: generation, frame: transaction.commitFrame, changeCounter: counter,
+            frameIdentity: transaction.commitIdentity)
         let journal = RollbackJournal.encode(
             originalPageCount: original, pageSize: WALFrame.pageSize, nonce: UInt32.random(in: 0...UInt32.max),
             records: records)

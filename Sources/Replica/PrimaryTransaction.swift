@@ -7,6 +7,8 @@ struct PrimaryTransaction: Sendable {
     var sizeAfter: UInt32 = 0
     /// The frame number of the commit frame.
     var commitFrame: UInt32 = 0
+    /// ``WALFrame/identity`` of the commit frame.
+    var commitIdentity: UInt32?
     /// How many frames it took.
     var frameCount = 0
     /// How many primary transactions it holds.
@@ -21,6 +23,7 @@ struct PrimaryTransaction: Sendable {
         pages.merge(next.pages) { _, new in new }
         sizeAfter = next.sizeAfter
         commitFrame = next.commitFrame
+        commitIdentity = next.commitIdentity
         frameCount += next.frameCount
         transactionCount += next.transactionCount
         minimumSize = min(minimumSize, next.minimumSize)
@@ -42,6 +45,7 @@ struct TransactionBuffer: Sendable {
         var complete = current
         complete.sizeAfter = frame.sizeAfter
         complete.commitFrame = number
+        complete.commitIdentity = frame.identity
         complete.pages = complete.pages.filter { $0.key <= frame.sizeAfter }
         complete.minimumSize = frame.sizeAfter
         current = PrimaryTransaction()

@@ -138,20 +138,38 @@ actor ReplicaSyncer {
             duration: .zero, finishedAt: Date())
         var buffer = TransactionBuffer()
         var rebuilds = 0
+        // The first request of a sync asks again for the last frame applied: a primary whose history was replaced
+        // (a restored backup, a new database at the same URL, under the same generation number) answers it with
+        // other bytes, or not at all, and the replica rebuilds instead of mixing two histories.
+        var verified = false
         pulling: while true {
             try Task.checkCancellation()
             let generation = metadata.committed.generation
-            let start = metadata.committed.frame + UInt32(buffer.frameCount) + 1
+            let expected = metadata.committed.frameIdentity
+            let verifying = !verified && buffer.isEmpty && metadata.committed.frame > 0 && expected != nil
+            verified = true
+            let start = metadata.committed.frame + UInt32(buffer.frameCount) + (verifying ? 0 : 1)
             switch try await client.pull(generation: generation, start: start) {
-            case .frames(let frames, let bytes):
+            case .frames(var frames, let bytes):
                 result.bytesPulled += Int64(bytes)
                 metrics.bytesPulled.increment(by: bytes)
+                var first = start
+                if verifying {
+                    guard frames[0].identity == expected else {
+                        result.bytesPulled += try await rebuild(
+                            "frame \(start) of generation \(generation) is not the one the replica applied", count: &rebuilds)
+                        result.rebuilt = true
+                        continue pulling
+                    }
+                    frames.removeFirst()
+                    first += 1
+                }
                 // Complete transactions of one response are applied together, up to a bound, so that readers
                 // wait for at most one group of pages; a reader sees all of a transaction or none of it.
                 var group: PrimaryTransaction?
                 let lastCommit = frames.lastIndex { $0.isCommit }
                 for (index, frame) in frames.enumerated() {
-                    guard let transaction = buffer.add(frame, number: start + UInt32(index)) else { continue }
+                    guard let transaction = buffer.add(frame, number: first + UInt32(index)) else { continue }
                     if group == nil { group = transaction } else { group!.append(transaction) }
                     guard index == lastCommit || group!.pages.count >= Self.maxPagesPerApply else { continue }
                     do {
@@ -166,6 +184,12 @@ actor ReplicaSyncer {
                     result.transactionsApplied += group!.transactionCount
                     group = nil
                 }
+            case .endOfGeneration(let remoteGeneration) where verifying:
+                // A primary that still has this history has the frame the replica applied last.
+                result.bytesPulled += try await rebuild(
+                    "the primary has no frame \(start) in generation \(generation) (it answers generation "
+                        + "\(remoteGeneration)): its history was replaced", count: &rebuilds)
+                result.rebuilt = true
             case .endOfGeneration(let remoteGeneration):
                 if !buffer.isEmpty {
                     let frames = buffer.frameCount
@@ -222,7 +246,7 @@ actor ReplicaSyncer {
                    var candidate = metadata
                    candidate.pending = SyncPosition(
                        generation: generation, frame: transaction.commitFrame,
-                       changeCounter: metadata.committed.changeCounter &+ 1)
+                       changeCounter: metadata.committed.changeCounter &+ 1, frameIdentity: transaction.commitIdentity)
                    return candidate.position(forChangeCounter: header.changeCounter)
                }() {
                 metadata.committed = position

@@ -62,6 +62,7 @@ final class FaultyTransport: HTTPTransport {
 
     private let inner: any HTTPTransport
     private let faults = Mutex<(pending: [Fault], fakeEnd: UInt32?, syncRequests: Int)>(([], nil, 0))
+    private let goneAsEnd = Mutex<UInt32?>(nil)
 
     init(_ inner: any HTTPTransport) {
         self.inner = inner
@@ -73,6 +74,12 @@ final class FaultyTransport: HTTPTransport {
     }
 
     var syncRequests: Int { faults.withLock { $0.syncRequests } }
+
+    /// From now on answers a `/sync` that got 404 or 410 with `400 {"generation": generation}` instead, as a
+    /// primary that names its current generation for any history it does not have.
+    func answerGoneAsEndOfGeneration(_ generation: UInt32?) {
+        goneAsEnd.withLock { $0 = generation }
+    }
 
     func send(_ request: HTTPRequest, body: Data?) async throws -> HTTPResponse {
         let isSync = request.url.path.hasPrefix("/sync/")
@@ -87,6 +94,9 @@ final class FaultyTransport: HTTPTransport {
             }
         }
         let response = try await inner.send(request, body: body)
+        if isSync, response.status == 404 || response.status == 410, let generation = goneAsEnd.withLock({ $0 }) {
+            return HTTPResponse(status: 400, headers: [:], body: HTTPBody(Data("{\"generation\":\(generation)}".utf8)))
+        }
         guard isSync, response.status == 200 else { return response }
         let fault = faults.withLock { state -> Fault? in state.pending.isEmpty ? nil : state.pending.removeFirst() }
         guard let fault else { return response }
