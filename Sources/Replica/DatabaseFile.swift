@@ -21,6 +21,12 @@ struct DatabaseFile {
         self.methods = methods
     }
 
+    /// A file the caller opened through a VFS.
+    init(file: UnsafeMutablePointer<sqlite3_file>) {
+        self.file = file
+        methods = file.pointee.pMethods
+    }
+
     /// The file size in bytes.
     func size() throws(ReplicaError) -> Int64 {
         var size: sqlite3_int64 = 0

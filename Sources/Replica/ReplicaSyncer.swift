@@ -20,6 +20,8 @@ actor ReplicaSyncer {
     private var onReplaced: @Sendable () async -> Void = {}
     /// Every write whose epoch is at most this was committed before a successful sync started.
     private var coveredEpoch: UInt64 = 0
+    /// The most bytes the last sync held in its spool (a transaction larger than memory allows).
+    private(set) var lastSpoolPeak: Int64 = 0
 
     private init(
         files: LocalFiles, client: SyncProtocolClient, remote: String, busyTimeout: Duration, logger: Logger,
@@ -41,6 +43,7 @@ actor ReplicaSyncer {
         files: LocalFiles, client: SyncProtocolClient, remote: String, busyTimeout: Duration, logger: Logger
     ) async throws -> (ReplicaSyncer, bootstrapBytes: Int64?) {
         removeStaleTemporaries(files)
+        try LocalFiles.remove(files.spool)  // left by a crash in the middle of a large transaction
         let databaseSize = LocalFiles.size(files.database)
         var metadata: ReplicaMetadata?
         if let bytes = LocalFiles.read(files.metadata) {
@@ -136,7 +139,12 @@ actor ReplicaSyncer {
         var result = SyncResult(
             framesApplied: 0, transactionsApplied: 0, generation: 0, frame: 0, bytesPulled: 0, rebuilt: false,
             duration: .zero, finishedAt: Date())
-        var buffer = TransactionBuffer()
+        let spool = FrameSpool(path: files.spool)
+        defer {
+            lastSpoolPeak = spool.peakSize
+            spool.close()
+        }
+        var buffer = TransactionBuffer(spool: spool)
         var rebuilds = 0
         // The first request of a sync asks again for the last frame applied: a primary whose history was replaced
         // (a restored backup, a new database at the same URL, under the same generation number) answers it with
@@ -169,13 +177,14 @@ actor ReplicaSyncer {
                 var group: PrimaryTransaction?
                 let lastCommit = frames.lastIndex { $0.isCommit }
                 for (index, frame) in frames.enumerated() {
-                    guard let transaction = buffer.add(frame, number: first + UInt32(index)) else { continue }
+                    guard let transaction = try buffer.add(frame, number: first + UInt32(index)) else { continue }
                     if group == nil { group = transaction } else { group!.append(transaction) }
                     guard index == lastCommit || group!.pages.count >= Self.maxPagesPerApply else { continue }
                     do {
                         try apply(group!, generation: generation)
                     } catch let drift as LocalDrift {
                         buffer.discard()
+                        spool.reset()
                         result.bytesPulled += try await rebuild(drift.description, count: &rebuilds)
                         result.rebuilt = true
                         continue pulling
@@ -183,6 +192,7 @@ actor ReplicaSyncer {
                     result.framesApplied += group!.frameCount
                     result.transactionsApplied += group!.transactionCount
                     group = nil
+                    if !buffer.spilled { spool.reset() }
                 }
             case .endOfGeneration(let remoteGeneration) where verifying:
                 // A primary that still has this history has the frame the replica applied last.
@@ -194,6 +204,7 @@ actor ReplicaSyncer {
                 if !buffer.isEmpty {
                     let frames = buffer.frameCount
                     buffer.discard()
+                    spool.reset()
                     throw ReplicaError(
                         .protocolViolation,
                         "Generation \(generation) ended after \(frames) frames of a transaction that never committed; "
@@ -215,6 +226,7 @@ actor ReplicaSyncer {
                 metadata = next
             case .generationGone:
                 buffer.discard()
+                spool.reset()
                 result.bytesPulled += try await rebuild(
                     "the server no longer serves generation \(generation)", count: &rebuilds)
                 result.rebuilt = true

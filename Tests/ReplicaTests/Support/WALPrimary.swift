@@ -93,7 +93,7 @@ final class TestReplica {
     func apply(_ frames: [(number: UInt32, frame: WALFrame)], generation: UInt32 = 1, bumpCounter: Bool = true) throws -> Int {
         var applied = 0
         for (number, frame) in frames {
-            guard let transaction = buffer.add(frame, number: number) else { continue }
+            guard let transaction = try buffer.add(frame, number: number) else { continue }
             var next = try applier.apply(transaction, generation: generation, metadata: metadata, bumpChangeCounter: bumpCounter)
             next.committed = next.pending!
             next.pending = nil
@@ -110,7 +110,7 @@ extension TestReplica {
     func applyGrouped(_ frames: [(number: UInt32, frame: WALFrame)], size: Int) throws -> Int {
         var groups: [PrimaryTransaction] = []
         for (number, frame) in frames {
-            guard let transaction = buffer.add(frame, number: number) else { continue }
+            guard let transaction = try buffer.add(frame, number: number) else { continue }
             if var last = groups.last, last.transactionCount < size {
                 last.append(transaction)
                 groups[groups.count - 1] = last
