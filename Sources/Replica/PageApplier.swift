@@ -55,10 +55,13 @@ final class PageApplier: @unchecked Sendable {
     let files: LocalFiles
     let connection: SQLiteConnection
 
-    init(files: LocalFiles, busyTimeout: Duration) throws(ReplicaError) {
+    /// Opens the applier's connection; `vfs` names a registered SQLite VFS to open the file with (the power-loss
+    /// tests use a fault-injecting one), `nil` the default.
+    init(files: LocalFiles, busyTimeout: Duration, vfs: String? = nil) throws(ReplicaError) {
         self.files = files
         do {
-            connection = try SQLiteConnection(path: files.database, mode: .readWrite, create: false)
+            connection = try SQLiteConnection(
+                path: vfs.map { Self.uri(files.database, vfs: $0) } ?? files.database, mode: .readWrite, create: false)
         } catch {
             throw ReplicaError(.localFileError, "Could not open the replica file: \(error.message)")
         }
@@ -67,6 +70,13 @@ final class PageApplier: @unchecked Sendable {
 
     func close() {
         connection.close()
+    }
+
+    /// A `file:` URI naming `path` and `vfs`.
+    private static func uri(_ path: String, vfs: String) -> String {
+        var allowed = CharacterSet.urlPathAllowed
+        allowed.remove(charactersIn: "?#%")
+        return "file:\(path.addingPercentEncoding(withAllowedCharacters: allowed) ?? path)?vfs=\(vfs)"
     }
 
     /// Runs a read so that SQLite rolls back any hot journal left by a crash, then reads the header.
