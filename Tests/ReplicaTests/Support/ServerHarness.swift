@@ -7,11 +7,12 @@ import Synchronization
 /// Runs our server (replication on) on a temporary database with a remote client for writes.
 func withReplicationServer<T: Sendable>(
     directory: String, port: Int = 0, authToken: String? = nil, framesPerGeneration: Int = 2000,
-    _ body: (RunningServer, Database) async throws -> T
+    keepGenerations: Int? = nil, _ body: (RunningServer, Database) async throws -> T
 ) async throws -> T {
     var configuration = ServerConfiguration(databasePath: directory + "/primary.db", port: port, authToken: authToken)
     configuration.replication.isEnabled = true
     configuration.replication.maxFramesPerGeneration = framesPerGeneration
+    configuration.replication.keepGenerations = keepGenerations
     configuration.replication.pollInterval = .milliseconds(20)
     return try await HranaServer.withRunning(configuration) { server in
         let client = try Database(url: server.url.absoluteString, authToken: authToken)
