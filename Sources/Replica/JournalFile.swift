@@ -20,31 +20,23 @@ final class JournalFile {
 
     /// Creates the journal (or truncates one left behind) for writing.
     static func create(for connection: SQLiteConnection) throws(ReplicaError) -> JournalFile {
-        let (vfs, name) = try locate(connection)
-        let storage = UnsafeMutableRawPointer.allocate(byteCount: Int(vfs.pointee.szOsFile), alignment: 16)
-        storage.initializeMemory(as: UInt8.self, repeating: 0, count: Int(vfs.pointee.szOsFile))
-        let pointer = storage.assumingMemoryBound(to: sqlite3_file.self)
-        let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_MAIN_JOURNAL
-        var outFlags: Int32 = 0
-        let result = vfs.pointee.xOpen(vfs, name, pointer, flags, &outFlags)
-        guard result == SQLITE_OK, pointer.pointee.pMethods != nil else {
-            if pointer.pointee.pMethods != nil { _ = pointer.pointee.pMethods.pointee.xClose(pointer) }
-            storage.deallocate()
-            throw ReplicaError(.localFileError, "Could not create the replica's journal (SQLite code \(result))")
-        }
-        let journal = JournalFile(file: DatabaseFile(file: pointer), storage: storage)
+        let journal = try open(connection, flags: SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_MAIN_JOURNAL)
         try journal.file.truncate(to: 0)
         return journal
     }
 
     /// Opens an existing journal (to read it back).
     static func openExisting(for connection: SQLiteConnection) throws(ReplicaError) -> JournalFile {
+        try open(connection, flags: SQLITE_OPEN_READWRITE | SQLITE_OPEN_MAIN_JOURNAL)
+    }
+
+    private static func open(_ connection: SQLiteConnection, flags: Int32) throws(ReplicaError) -> JournalFile {
         let (vfs, name) = try locate(connection)
         let storage = UnsafeMutableRawPointer.allocate(byteCount: Int(vfs.pointee.szOsFile), alignment: 16)
         storage.initializeMemory(as: UInt8.self, repeating: 0, count: Int(vfs.pointee.szOsFile))
         let pointer = storage.assumingMemoryBound(to: sqlite3_file.self)
         var outFlags: Int32 = 0
-        let result = vfs.pointee.xOpen(vfs, name, pointer, SQLITE_OPEN_READWRITE | SQLITE_OPEN_MAIN_JOURNAL, &outFlags)
+        let result = vfs.pointee.xOpen(vfs, name, pointer, flags, &outFlags)
         guard result == SQLITE_OK, pointer.pointee.pMethods != nil else {
             if pointer.pointee.pMethods != nil { _ = pointer.pointee.pMethods.pointee.xClose(pointer) }
             storage.deallocate()

@@ -39,6 +39,21 @@ import Testing
         try await primary.execute("INSERT INTO t(v) VALUES ('seed')")
     }
 
+    /// A primary with a table and a replica file synced to it and closed (for `libsql sync` child processes).
+    static func withSyncedReplica(_ body: (String, String, Database) async throws -> Void) async throws {
+        try await withTemporaryDirectory { directory in
+            try await withReplicationServer(directory: directory, framesPerGeneration: 100_000) { server, primary in
+                let url = server.url.absoluteString
+                let path = directory + "/replica.db"
+                try await prepare(primary)
+                let replica = try await EmbeddedReplica.open(path: path, url: url)
+                try await replica.sync()
+                await replica.close()
+                try await body(url, path, primary)
+            }
+        }
+    }
+
     @Test func aTransactionOfManyResponsesIsSpooledAndAppliedAtOnce() async throws {
         try await withTemporaryDirectory { directory in
             try await withReplicationServer(directory: directory, framesPerGeneration: 100_000) { server, primary in
@@ -69,13 +84,7 @@ import Testing
     /// applies a single small row and one that applies 16 MB: the difference stays far below the transaction's size
     /// and does not grow with it.
     @Test func peakMemoryDoesNotGrowWithTheTransaction() async throws {
-        try await withTemporaryDirectory { directory in
-            try await withReplicationServer(directory: directory, framesPerGeneration: 100_000) { server, primary in
-                let url = server.url.absoluteString
-                let path = directory + "/replica.db"
-                try await Self.prepare(primary)
-                await (try await EmbeddedReplica.open(path: path, url: url)).close()
-
+        try await Self.withSyncedReplica { url, path, primary in
                 func peak() async throws -> Int {
                     let (status, output) = try await runSyncProcess(
                         path: path, url: url, arguments: ["--report-peak-memory", "--timeout", "600"],
@@ -95,19 +104,11 @@ import Testing
                 #expect(large - medium < 8 * 1024, "48 MB more in the transaction added \(large - medium) KiB")
                 #expect(try integrityCheck(path) == "ok")
                 #expect(try Self.localDigest(path) == (try await Self.remoteDigest(primary)))
-            }
         }
     }
 
     @Test func aSpoolLeftByACrashIsDiscardedOnTheNextOpen() async throws {
-        try await withTemporaryDirectory { directory in
-            try await withReplicationServer(directory: directory, framesPerGeneration: 100_000) { server, primary in
-                let url = server.url.absoluteString
-                let path = directory + "/replica.db"
-                try await Self.prepare(primary)
-                let first = try await EmbeddedReplica.open(path: path, url: url)
-                try await first.sync()
-                await first.close()
+        try await Self.withSyncedReplica { url, path, primary in
                 let before = try dump(path)
                 try await Self.insertLarge(primary, megabytes: 4)
                 let (status, output) = try await runSyncProcess(path: path, url: url, arguments: ["--crash-after", "spool"])
@@ -123,7 +124,6 @@ import Testing
                 #expect(try integrityCheck(path) == "ok")
                 #expect(try Self.localDigest(path) == (try await Self.remoteDigest(primary)))
                 await replica.close()
-            }
         }
     }
 }

@@ -5,19 +5,28 @@ import Testing
 
 @Suite("Replication retention")
 struct ReplicationRetentionTests {
-    /// Writes enough rows for several cuts of 3-frame generations, then waits until the generation stops moving
-    /// (the last cut, and the retention that follows it, are done).
-    static func cutSeveralGenerations(_ harness: ServerHarness, rows: Int = 12) async throws -> Int {
+    /// Writes rows (one every 30 ms, so that the capture sees them in several rounds) until the primary has cut
+    /// `cuts` more generations, then waits until the generation stops moving (the last cut, and the retention that
+    /// follows it, are done). Bounded: 30 s.
+    static func cutSeveralGenerations(_ harness: ServerHarness, cuts: Int = 4) async throws -> Int {
         _ = try await harness.query("CREATE TABLE IF NOT EXISTS t(v)")
-        for index in 0..<rows { _ = try await harness.query("INSERT INTO t VALUES (?)", [.integer(Int64(index))]) }
-        var current = try await harness.currentGeneration()
-        var stableSince = ContinuousClock.now
+        let start = try await harness.currentGeneration()
+        var current = start
         let deadline = ContinuousClock.now + .seconds(30)
+        var index: Int64 = 0
+        while current < start + cuts, ContinuousClock.now < deadline {
+            _ = try await harness.query("INSERT INTO t VALUES (?)", [.integer(index)])
+            index += 1
+            try await Task.sleep(for: .milliseconds(30))
+            current = try await harness.currentGeneration()
+        }
+        var stableSince = ContinuousClock.now
         while ContinuousClock.now < deadline, ContinuousClock.now - stableSince < .milliseconds(400) {
             try await Task.sleep(for: .milliseconds(20))
             let now = try await harness.currentGeneration()
             if now != current { (current, stableSince) = (now, .now) }
         }
+        #expect(current >= start + cuts, "the primary cut \(current - start) generations")
         return current
     }
 

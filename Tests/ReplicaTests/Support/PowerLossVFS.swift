@@ -44,6 +44,15 @@ enum PowerLossVFS {
         (UnsafeMutableRawPointer(file!) + headerSize).assumingMemoryBound(to: sqlite3_file.self)
     }
 
+    /// Calls a method of the real file.
+    static func forward<Result>(
+        _ file: UnsafeMutablePointer<sqlite3_file>?,
+        _ body: (UnsafeMutablePointer<sqlite3_file>, sqlite3_io_methods) -> Result
+    ) -> Result {
+        let real = real(file)
+        return body(real, real.pointee.pMethods.pointee)
+    }
+
     static func id(_ file: UnsafeMutablePointer<sqlite3_file>?) -> Int {
         (UnsafeMutableRawPointer(file!) + 8).load(as: Int.self)
     }
@@ -61,10 +70,7 @@ enum PowerLossVFS {
             PowerLossDisk.shared.closed(PowerLossVFS.id(file))
             return result
         }
-        methods.pointee.xRead = { file, buffer, count, offset in
-            let real = PowerLossVFS.real(file)
-            return real.pointee.pMethods.pointee.xRead(real, buffer, count, offset)
-        }
+        methods.pointee.xRead = { file, buffer, count, offset in forward(file) { $1.xRead($0, buffer, count, offset) } }
         methods.pointee.xWrite = { file, buffer, count, offset in
             let real = PowerLossVFS.real(file)
             guard PowerLossDisk.shared.willWrite(PowerLossVFS.id(file), real: real, offset: offset, count: Int(count)) else {
@@ -82,34 +88,13 @@ enum PowerLossVFS {
             guard PowerLossDisk.shared.willSync(PowerLossVFS.id(file)) else { return SQLITE_OK }
             return real.pointee.pMethods.pointee.xSync(real, flags)
         }
-        methods.pointee.xFileSize = { file, size in
-            let real = PowerLossVFS.real(file)
-            return real.pointee.pMethods.pointee.xFileSize(real, size)
-        }
-        methods.pointee.xLock = { file, level in
-            let real = PowerLossVFS.real(file)
-            return real.pointee.pMethods.pointee.xLock(real, level)
-        }
-        methods.pointee.xUnlock = { file, level in
-            let real = PowerLossVFS.real(file)
-            return real.pointee.pMethods.pointee.xUnlock(real, level)
-        }
-        methods.pointee.xCheckReservedLock = { file, result in
-            let real = PowerLossVFS.real(file)
-            return real.pointee.pMethods.pointee.xCheckReservedLock(real, result)
-        }
-        methods.pointee.xFileControl = { file, op, argument in
-            let real = PowerLossVFS.real(file)
-            return real.pointee.pMethods.pointee.xFileControl(real, op, argument)
-        }
-        methods.pointee.xSectorSize = { file in
-            let real = PowerLossVFS.real(file)
-            return real.pointee.pMethods.pointee.xSectorSize(real)
-        }
-        methods.pointee.xDeviceCharacteristics = { file in
-            let real = PowerLossVFS.real(file)
-            return real.pointee.pMethods.pointee.xDeviceCharacteristics(real)
-        }
+        methods.pointee.xFileSize = { file, size in forward(file) { $1.xFileSize($0, size) } }
+        methods.pointee.xLock = { file, level in forward(file) { $1.xLock($0, level) } }
+        methods.pointee.xUnlock = { file, level in forward(file) { $1.xUnlock($0, level) } }
+        methods.pointee.xCheckReservedLock = { file, result in forward(file) { $1.xCheckReservedLock($0, result) } }
+        methods.pointee.xFileControl = { file, op, argument in forward(file) { $1.xFileControl($0, op, argument) } }
+        methods.pointee.xSectorSize = { file in forward(file) { $1.xSectorSize($0) } }
+        methods.pointee.xDeviceCharacteristics = { file in forward(file) { $1.xDeviceCharacteristics($0) } }
         methods.pointee.xShmMap = { file, page, size, extend, pointer in
             let real = PowerLossVFS.real(file)
             guard real.pointee.pMethods.pointee.iVersion >= 2 else { return SQLITE_IOERR }
