@@ -112,9 +112,19 @@ extension Model {
 
     /// Deletes the record, running its destroy callbacks; with a lock version, a stale record throws
     /// ``RecordError/Kind/staleObject``.
+    ///
+    /// With ``Model/dependents``, the destroy runs in a transaction (a savepoint inside one): `beforeDestroy`,
+    /// each dependent action in order, the `DELETE`, `afterDestroy`; any failure rolls all of it back.
     public func destroy(on connection: RecordConnection? = nil) async throws {
         let connection = try connection ?? Records.connection
+        let dependents = Self.dependents
+        guard !dependents.isEmpty else { return try await destroyRow(on: connection, dependents: []) }
+        try await connection.transaction { try await destroyRow(on: connection, dependents: dependents) }
+    }
+
+    private func destroyRow(on connection: RecordConnection, dependents: [Dependent<Self>]) async throws {
         try await beforeDestroy()
+        for dependent in dependents { try await dependent.run(self, connection) }
         let values = try columnValues()
         let key = values[Self.primaryKey] ?? .null
         var sql = "DELETE FROM \(Self.quotedTable) WHERE \(SQLQuoting.identifier(Self.primaryKey)) = ?"

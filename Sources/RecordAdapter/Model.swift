@@ -46,6 +46,8 @@ public protocol Model: Codable, Sendable {
     static var lockingColumn: String { get }
     /// The validations run before every save.
     static var validations: [Validation<Self>] { get }
+    /// The associations whose `dependent:` action runs when a record is destroyed, in order.
+    static var dependents: [Dependent<Self>] { get }
 
     /// Runs before validation; mutate the record to normalise it, throw to abort.
     mutating func beforeValidation() async throws
@@ -86,6 +88,7 @@ extension Model {
     public static var columnNaming: ColumnNaming { .snakeCase }
     public static var lockingColumn: String { "lock_version" }
     public static var validations: [Validation<Self>] { [] }
+    public static var dependents: [Dependent<Self>] { [] }
 
     public mutating func beforeValidation() async throws {}
     public func afterValidation(_ errors: ValidationErrors) async throws {}
