@@ -49,8 +49,11 @@ extension Model {
         try await beforeSave()
         try await beforeCreate()
         var values = try columnValues()
-        let now = SQLValue(sqlValue: Date().sqlValue)
-        for column in ["created_at", "updated_at"] where values[column] == .null { values[column] = now }
+        var now: SQLValue?
+        for column in ["created_at", "updated_at"] where values[column] == .null {
+            if now == nil { now = Date().sqlValue }
+            values[column] = now
+        }
         if values[Self.lockingColumn] == .null { values[Self.lockingColumn] = .integer(0) }
         let stored = values.pairs.filter { $0.value != .null }
         let sql: String
@@ -164,6 +167,7 @@ extension Model {
     /// Runs the model's validations and returns what failed (empty when the record is valid).
     public func validationErrors(on connection: RecordConnection? = nil, creating: Bool? = nil) async throws -> ValidationErrors {
         let connection = try connection ?? Records.connection
+        guard !Self.validations.isEmpty else { return ValidationErrors() }
         let values = try columnValues()
         let context = ValidationContext(
             connection: connection, values: values, isNewRecord: creating ?? ((values[Self.primaryKey] ?? .null) == .null))
