@@ -79,7 +79,7 @@ struct RecordDecoder: Decoder {
             throw DecodingError.typeMismatch(
                 Any.self, .init(codingPath: [], debugDescription: "A single value needs a one-column row"))
         }
-        return ValueDecoder(value: row.values[0], codingPath: [])
+        return SingleValueDecoder<SQLValueCoding>(value: row.values[0], codingPath: [])
     }
 
     struct KeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
@@ -128,23 +128,13 @@ struct RecordDecoder: Decoder {
         func decode(_ type: Double.Type, forKey key: Key) throws -> Double { try read(required(key), key) }
         func decode(_ type: Bool.Type, forKey key: Key) throws -> Bool { try read(required(key), key) }
 
-        func decodeIfPresent(_ type: String.Type, forKey key: Key) throws -> String? {
-            guard let value = value(key), value != .null else { return nil }
-            return try read(value, key)
-        }
-        func decodeIfPresent(_ type: Int.Type, forKey key: Key) throws -> Int? {
-            guard let value = value(key), value != .null else { return nil }
-            return try read(value, key)
-        }
-        func decodeIfPresent(_ type: Int64.Type, forKey key: Key) throws -> Int64? {
-            guard let value = value(key), value != .null else { return nil }
-            return try read(value, key)
-        }
-        func decodeIfPresent(_ type: Double.Type, forKey key: Key) throws -> Double? {
-            guard let value = value(key), value != .null else { return nil }
-            return try read(value, key)
-        }
-        func decodeIfPresent(_ type: Bool.Type, forKey key: Key) throws -> Bool? {
+        func decodeIfPresent(_ type: String.Type, forKey key: Key) throws -> String? { try readIfPresent(key) }
+        func decodeIfPresent(_ type: Int.Type, forKey key: Key) throws -> Int? { try readIfPresent(key) }
+        func decodeIfPresent(_ type: Int64.Type, forKey key: Key) throws -> Int64? { try readIfPresent(key) }
+        func decodeIfPresent(_ type: Double.Type, forKey key: Key) throws -> Double? { try readIfPresent(key) }
+        func decodeIfPresent(_ type: Bool.Type, forKey key: Key) throws -> Bool? { try readIfPresent(key) }
+
+        private func readIfPresent<T: SQLValueDecodable>(_ key: Key) throws -> T? {
             guard let value = value(key), value != .null else { return nil }
             return try read(value, key)
         }
