@@ -14,6 +14,7 @@ package struct SingleValueDecoder<Rules: SQLValueDecodingRules>: Decoder, Single
     package let codingPath: [any CodingKey]
     package var userInfo: [CodingUserInfoKey: Any] { [:] }
 
+    /// A decoder over `value`, reporting failures at `codingPath`.
     package init(value: Value, codingPath: [any CodingKey]) {
         self.value = value
         self.codingPath = codingPath

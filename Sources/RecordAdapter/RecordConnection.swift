@@ -136,9 +136,9 @@ public final class RecordConnection: Sendable {
     /// ```
     /// Reads before that write (a uniqueness validation) run as usual. The transaction is over after it: a later
     /// statement of the transaction fails with ``RecordError/Kind/statementInvalid`` (`TRANSACTION_CLOSED`), so
-    /// `afterSave`/`afterCreate` callbacks of that record must not query. If the write or the `COMMIT` fails,
-    /// everything is rolled back and the error is thrown. Only the outermost transaction can commit this way
-    /// (inside a savepoint it throws); outside a transaction `body` simply runs.
+    /// `afterSave`/`afterCreate` callbacks of that record must not query. If the write or the `COMMIT` fails, the
+    /// error is thrown; letting it leave the transaction's closure rolls everything back. Only the outermost
+    /// transaction can commit this way (inside a savepoint it throws); outside a transaction `body` simply runs.
     @discardableResult
     public func committing<T>(_ body: () async throws -> T) async throws -> T {
         guard let scope = currentScope else { return try await body() }
