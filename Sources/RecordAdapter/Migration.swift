@@ -1,5 +1,6 @@
 import Foundation
 import LibSQLClient
+import Synchronization
 
 /// One versioned schema change, run in its own transaction, with an optional `down` that undoes it:
 ///
@@ -23,6 +24,8 @@ public struct Migration: Sendable {
     public let name: String
     let up: @Sendable (SchemaChanges) async throws -> Void
     let down: (@Sendable (SchemaChanges) async throws -> Void)?
+    /// Whether `up` is a `change` body, rolled back by undoing its calls in reverse order.
+    let reversesItself: Bool
 
     /// A migration that goes forward only (rolling it back throws ``RecordError/Kind/irreversibleMigration``).
     public init(_ version: Int64, _ name: String, _ up: @escaping @Sendable (SchemaChanges) async throws -> Void) {
@@ -30,6 +33,20 @@ public struct Migration: Sendable {
         self.name = name
         self.up = up
         self.down = nil
+        self.reversesItself = false
+    }
+
+    /// A migration that Rails' `change` describes: rolling it back undoes its calls in reverse order
+    /// (`createTable` → `dropTable`, `addColumn` → `removeColumn`, `addIndex` → `removeIndex`, renames back).
+    /// A call without an inverse (`execute`, `dropTable`, `removeColumn`, `removeIndex`, `changeColumn`,
+    /// `addForeignKey`) makes the rollback throw ``RecordError/Kind/irreversibleMigration`` before anything runs;
+    /// use `up:down:` for those.
+    public init(_ version: Int64, _ name: String, change: @escaping @Sendable (SchemaChanges) async throws -> Void) {
+        self.version = version
+        self.name = name
+        self.up = change
+        self.down = nil
+        self.reversesItself = true
     }
 
     /// A reversible migration: `down` undoes what `up` did (Rails' `up`/`down`).
@@ -41,10 +58,24 @@ public struct Migration: Sendable {
         self.name = name
         self.up = up
         self.down = down
+        self.reversesItself = false
     }
 
-    /// Whether the migration has a `down`.
-    public var isReversible: Bool { down != nil }
+    /// Whether the migration has a `down` or is a `change` (which may still hold a call without an inverse).
+    public var isReversible: Bool { down != nil || reversesItself }
+
+    /// The body that undoes the migration: its `down`, or the inverses of a `change` body's calls, recorded
+    /// without running anything.
+    func undo(on connection: RecordConnection) async throws -> @Sendable (SchemaChanges) async throws -> Void {
+        if let down { return down }
+        guard reversesItself else {
+            throw RecordError(.irreversibleMigration, "Migration \(version) (\(name)) has no down")
+        }
+        let recorder = ChangeRecorder()
+        try await up(SchemaChanges(connection: connection, recorder: recorder))
+        let inverses = recorder.inverses.reversed()
+        return { schema in for inverse in inverses { try await inverse.apply(to: schema) } }
+    }
 }
 
 /// Runs migrations in version order, each in a transaction with its row in `schema_migrations`: forward with
@@ -95,7 +126,7 @@ public struct Migrator: Sendable {
     private func up(to version: Int64, applied: Set<Int64>, on connection: RecordConnection) async throws -> [Int64] {
         var done: [Int64] = []
         for migration in migrations where migration.version <= version && !applied.contains(migration.version) {
-            try await run(migration, down: false, on: connection)
+            try await run(migration, on: connection)
             done.append(migration.version)
         }
         return done
@@ -113,18 +144,15 @@ public struct Migrator: Sendable {
 
     private func roll(back versions: [Int64], on connection: RecordConnection) async throws -> [Int64] {
         let byVersion = Dictionary(uniqueKeysWithValues: migrations.map { ($0.version, $0) })
-        var plan: [Migration] = []
+        var plan: [(migration: Migration, undo: @Sendable (SchemaChanges) async throws -> Void)] = []
         for version in versions {
             guard let migration = byVersion[version] else {
                 throw RecordError(.irreversibleMigration, "Version \(version) is applied but no migration has it; it cannot be rolled back")
             }
-            guard migration.isReversible else {
-                throw RecordError(.irreversibleMigration, "Migration \(version) (\(migration.name)) has no down")
-            }
-            plan.append(migration)
+            plan.append((migration, try await migration.undo(on: connection)))
         }
-        for migration in plan { try await run(migration, down: true, on: connection) }
-        return plan.map(\.version)
+        for step in plan { try await run(step.migration, undo: step.undo, on: connection) }
+        return plan.map(\.migration.version)
     }
 
     private func checkUnique() throws {
@@ -137,14 +165,17 @@ public struct Migrator: Sendable {
     /// One migration in its own transaction. When the connection enforces foreign keys they are switched off
     /// around it (SQLite ignores the switch inside a transaction) so that a table rebuild cannot delete or orphan
     /// referencing rows; rebuilt tables are checked with `foreign_key_check` instead.
-    private func run(_ migration: Migration, down: Bool, on connection: RecordConnection) async throws {
+    private func run(
+        _ migration: Migration, undo: (@Sendable (SchemaChanges) async throws -> Void)? = nil, on connection: RecordConnection
+    ) async throws {
+        let down = undo != nil
         let enforced = try await Self.foreignKeysEnforced(connection)
         if enforced { try await connection.execute("PRAGMA foreign_keys = OFF") }
         do {
             try await connection.transaction {
                 try await connection.execute("PRAGMA defer_foreign_keys = ON")
                 let changes = SchemaChanges(connection: connection, checksForeignKeys: enforced)
-                if down, let body = migration.down { try await body(changes) } else { try await migration.up(changes) }
+                try await (undo ?? migration.up)(changes)
                 let version = String(migration.version)
                 try await connection.execute(down
                     ? "DELETE FROM \"schema_migrations\" WHERE version = \(version)"
@@ -172,17 +203,31 @@ public struct SchemaChanges: Sendable {
     let connection: RecordConnection
     /// Whether the connection enforced foreign keys before the migrator switched them off for the migration.
     var checksForeignKeys = false
+    /// When set, calls are not run but their inverses recorded (rolling back a `change` migration).
+    var recorder: ChangeRecorder?
+
+    /// Records `inverse` instead of running the call when recording; `nil` inverse: the call has none.
+    private func recorded(_ inverse: InverseChange?, _ call: String) throws -> Bool {
+        guard let recorder else { return false }
+        guard let inverse else {
+            throw RecordError(.irreversibleMigration, "\(call) in a change migration cannot be undone; give the migration a down")
+        }
+        recorder.record(inverse)
+        return true
+    }
 
     /// The schema inspector of the same connection.
     public var inspector: SchemaInspector { SchemaInspector(connection) }
 
     /// Runs trusted SQL (a `CREATE TRIGGER`, a data fix).
     public func execute(_ statement: Statement) async throws {
+        if try recorded(nil, "execute") { return }
         try await connection.execute(statement)
     }
 
     /// `CREATE TABLE` with an `id INTEGER PRIMARY KEY` (pass `primaryKey: nil` to declare your own).
     public func createTable(_ name: String, primaryKey: String? = "id", _ build: (inout TableBuilder) -> Void) async throws {
+        if try recorded(.dropTable(name), "createTable") { return }
         var table = TableBuilder()
         build(&table)
         var parts: [String] = []
@@ -193,16 +238,19 @@ public struct SchemaChanges: Sendable {
 
     /// `DROP TABLE`.
     public func dropTable(_ name: String) async throws {
+        if try recorded(nil, "dropTable") { return }
         try await run("DROP TABLE \(SQLQuoting.identifier(name))")
     }
 
     /// `ALTER TABLE … RENAME TO`.
     public func renameTable(_ name: String, to newName: String) async throws {
+        if try recorded(.renameTable(newName, to: name), "renameTable") { return }
         try await run("ALTER TABLE \(SQLQuoting.identifier(name)) RENAME TO \(SQLQuoting.identifier(newName))")
     }
 
     /// `ALTER TABLE … ADD COLUMN` (SQLite requires a default for a `NOT NULL` column).
     public func addColumn(_ table: String, _ column: ColumnDefinition) async throws {
+        if try recorded(.removeColumn(table, column.name), "addColumn") { return }
         try await run("ALTER TABLE \(SQLQuoting.identifier(table)) ADD COLUMN \(column.sql)")
     }
 
@@ -213,23 +261,27 @@ public struct SchemaChanges: Sendable {
 
     /// `ALTER TABLE … DROP COLUMN` (fails for indexed, key or constrained columns, as SQLite does).
     public func removeColumn(_ table: String, _ name: String) async throws {
+        if try recorded(nil, "removeColumn") { return }
         try await run("ALTER TABLE \(SQLQuoting.identifier(table)) DROP COLUMN \(SQLQuoting.identifier(name))")
     }
 
     /// `ALTER TABLE … RENAME COLUMN`.
     public func renameColumn(_ table: String, _ name: String, to newName: String) async throws {
+        if try recorded(.renameColumn(table, newName, to: name), "renameColumn") { return }
         try await run("ALTER TABLE \(SQLQuoting.identifier(table)) RENAME COLUMN \(SQLQuoting.identifier(name)) TO \(SQLQuoting.identifier(newName))")
     }
 
     /// `CREATE [UNIQUE] INDEX`, named `index_<table>_on_<columns>` by default.
     public func addIndex(_ table: String, _ columns: [String], unique: Bool = false, name: String? = nil) async throws {
         let indexName = name ?? "index_\(table)_on_\(columns.joined(separator: "_and_"))"
+        if try recorded(.removeIndex(indexName), "addIndex") { return }
         try await run(
             "CREATE \(unique ? "UNIQUE " : "")INDEX \(SQLQuoting.identifier(indexName)) ON \(SQLQuoting.identifier(table)) (\(columns.map(SQLQuoting.identifier).joined(separator: ", ")))")
     }
 
     /// `DROP INDEX`.
     public func removeIndex(_ name: String) async throws {
+        if try recorded(nil, "removeIndex") { return }
         try await run("DROP INDEX \(SQLQuoting.identifier(name))")
     }
 
@@ -240,6 +292,7 @@ public struct SchemaChanges: Sendable {
     /// changed column's own `CHECK`, `COLLATE`, `PRIMARY KEY`, `UNIQUE` and `REFERENCES` clauses unless
     /// `column` declares its own. Rows that do not fit the new definition make the migration fail and roll back.
     public func changeColumn(_ table: String, _ column: ColumnDefinition) async throws {
+        if try recorded(nil, "changeColumn") { return }
         try await rebuild(table) { definition in
             guard let index = definition.columns.firstIndex(where: { $0.name == column.name.lowercasedASCII }) else {
                 throw RecordError(.statementInvalid, "Table \(table) has no column \(column.name)")
@@ -256,6 +309,7 @@ public struct SchemaChanges: Sendable {
     /// Adds a foreign key from `column` to `referencedTable(referencedColumn)` by rebuilding the table (as
     /// ``changeColumn(_:_:)`` does); existing rows must satisfy it when foreign keys are enforced.
     public func addForeignKey(_ table: String, column: String, references referencedTable: String, referencedColumn: String = "id", onDelete: String? = nil) async throws {
+        if try recorded(nil, "addForeignKey") { return }
         try await rebuild(table) { definition in
             guard definition.columns.contains(where: { $0.name == column.lowercasedASCII }) else {
                 throw RecordError(.statementInvalid, "Table \(table) has no column \(column)")
@@ -325,4 +379,32 @@ public struct SchemaChanges: Sendable {
     private func run(_ sql: String) async throws {
         try await connection.execute(Statement(sql: sql, arguments: .positional([])))
     }
+}
+
+/// What undoes one call of a `change` migration.
+enum InverseChange: Sendable {
+    case dropTable(String)
+    case renameTable(String, to: String)
+    case removeColumn(String, String)
+    case renameColumn(String, String, to: String)
+    case removeIndex(String)
+
+    func apply(to schema: SchemaChanges) async throws {
+        switch self {
+        case .dropTable(let table): try await schema.dropTable(table)
+        case .renameTable(let table, let newName): try await schema.renameTable(table, to: newName)
+        case .removeColumn(let table, let column): try await schema.removeColumn(table, column)
+        case .renameColumn(let table, let column, let newName): try await schema.renameColumn(table, column, to: newName)
+        case .removeIndex(let name): try await schema.removeIndex(name)
+        }
+    }
+}
+
+/// Collects the inverses of a `change` body's calls, in call order.
+final class ChangeRecorder: Sendable {
+    private let storage = Mutex<[InverseChange]>([])
+
+    func record(_ inverse: InverseChange) { storage.withLock { $0.append(inverse) } }
+
+    var inverses: [InverseChange] { storage.withLock { $0 } }
 }

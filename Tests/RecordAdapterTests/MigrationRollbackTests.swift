@@ -99,4 +99,47 @@ import Testing
             #expect(columns.contains("bio"))
         }
     }
+
+    static let changes = Migration(4, "reshape authors", change: { schema in
+        try await schema.createTable("tags") { t in t.string("name", null: false) }
+        try await schema.addColumn("authors", "twitter", .text)
+        try await schema.addIndex("authors", ["twitter"], unique: true)
+        try await schema.renameColumn("authors", "name", to: "full_name")
+        try await schema.renameTable("books", to: "volumes")
+    })
+
+    @Test(arguments: Backend.allCases)
+    func aChangeMigrationIsUndoneInReverse(_ backend: Backend) async throws {
+        try await withConnection(backend, schema: "SELECT 1") { db, _ in
+            let migrator = Migrator(Self.migrations + [Self.changes])
+            let inspector = SchemaInspector(db)
+            #expect(try await migrator.migrate(to: 3, on: db) == [1, 2, 3])
+            let before = try await inspector.dumpSchema()
+            #expect(try await migrator.migrate(on: db) == [4])
+            #expect(try await inspector.tables() == ["authors", "schema_migrations", "tags", "volumes"])
+            #expect(try await inspector.columns(of: "authors").map(\.name).contains("full_name"))
+
+            #expect(try await migrator.rollback(on: db) == [4])
+            #expect(try await inspector.dumpSchema() == before)
+            #expect(try await migrator.migrate(on: db) == [4])
+        }
+    }
+
+    @Test(arguments: Backend.allCases)
+    func aChangeMigrationWithoutAnInverseRefusesBeforeAnythingRuns(_ backend: Backend) async throws {
+        try await withConnection(backend, schema: "SELECT 1") { db, _ in
+            let lossy = Migration(4, "drop books", change: { schema in
+                try await schema.addColumn("authors", "twitter", .text)
+                try await schema.dropTable("books")
+            })
+            let migrator = Migrator(Self.migrations + [lossy])
+            #expect(try await migrator.migrate(on: db) == [1, 2, 3, 4])
+            let error = await expectRecordError(.irreversibleMigration) { try await migrator.migrate(to: 2, on: db) }
+            #expect(error?.message.contains("dropTable") == true)
+            let applied = try await migrator.appliedVersions(on: db)
+            #expect(applied == [1, 2, 3, 4], "3 was not rolled back either")
+            let columns = try await SchemaInspector(db).columns(of: "authors").map(\.name)
+            #expect(columns.contains("twitter") && columns.contains("bio"))
+        }
+    }
 }
