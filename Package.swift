@@ -70,6 +70,7 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ]
@@ -87,7 +88,7 @@ let package = Package(
         .target(
             name: "Fixtures", path: "Tests/Fixtures",
             exclude: ["README.md"],
-            resources: [.copy("hrana-test-server"), .copy("sqld-snapshots"), .copy("recorded")]
+            resources: [.copy("hrana-test-server"), .copy("sqld-snapshots"), .copy("recorded"), .copy("fuzz")]
         ),
         // A small blog on the record layer: `swift run BlogExample`.
         .executableTarget(name: "BlogExample", dependencies: ["RecordAdapter", "LibSQLServer"], path: "Examples/Blog"),

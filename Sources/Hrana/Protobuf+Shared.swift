@@ -398,7 +398,9 @@ extension CursorEntry: ProtobufMessage {
             }
         case .row(let row): writer.messageField(4) { ProtobufRow.encode(row, to: &$0) }
         case .error(let error): writer.messageField(5, error)
-        case .unknown: break
+        case .unknown(let type):
+            // sqld's `replication_index` entry keeps its field, so that it decodes as what it was.
+            if type == "replication_index" { writer.emptyMessageField(6) }
         }
     }
 

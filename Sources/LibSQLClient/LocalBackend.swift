@@ -191,8 +191,12 @@ final class LocalQuery: RowSource, @unchecked Sendable {
     private var buffer: [Row] = []
     private var index = 0
     private var done = false
+    /// Rows stepped per hop to a thread: small first, so the first row comes soon, then larger, so a long
+    /// stream pays for few hops.
+    private var chunk = LocalQuery.firstChunk
 
-    static let chunk = 256
+    static let firstChunk = 256
+    static let largestChunk = 4096
 
     /// The connection and statement, used on ``LocalThreads`` under a lock.
     final class Cursor: Sendable {
@@ -269,9 +273,11 @@ final class LocalQuery: RowSource, @unchecked Sendable {
                 throw LibSQLError.clientClosed
             }
             let cursor = cursor
-            buffer = try await LocalThreads.run { try cursor.fetch(Self.chunk) }
+            let wanted = chunk
+            buffer = try await LocalThreads.run { try cursor.fetch(wanted) }
             index = 0
-            if buffer.count < Self.chunk { done = true }
+            chunk = min(chunk * 4, Self.largestChunk)
+            if buffer.count < wanted { done = true }
             if buffer.isEmpty { return nil }
         }
         defer { index += 1 }

@@ -17,7 +17,7 @@ final class Maintenance: Sendable {
                 ticks += 1
                 if ticks % 2 == 0 {
                     let expired = registry.sweep()
-                    for session in expired { session.close() }
+                    for stream in expired { stream.close() }
                     if !expired.isEmpty { logger.debug("Expired idle streams", metadata: ["count": "\(expired.count)"]) }
                 }
                 Thread.sleep(forTimeInterval: 0.1)

@@ -11,7 +11,7 @@ final class ServerCore: Sendable {
     let executor: BlockingExecutor
     let authenticator: Authenticator
     let counter = RequestCounter()
-    let sessionPool = SessionPool()
+    let streamPool = StreamPool()
     /// How long a query may run inline (see ``ServerConfiguration/inlineQueryLimit``); `nil` when never.
     let inlineQueryLimit: Duration?
     /// The WAL capture for embedded replicas; `nil` when replication is off.
@@ -20,10 +20,10 @@ final class ServerCore: Sendable {
     private let maintenance: Maintenance
     /// A connection kept open for the server's lifetime, so that closing the last stream does not make
     /// SQLite checkpoint and delete the WAL on every request.
-    private let keeper: StreamSession?
+    private let keeper: HranaStream?
 
     private init(
-        configuration: ServerConfiguration, logger: Logger, database: EngineDatabase, keeper: StreamSession?,
+        configuration: ServerConfiguration, logger: Logger, database: EngineDatabase, keeper: HranaStream?,
         executor: BlockingExecutor, replication: ReplicationLog?
     ) {
         self.keeper = keeper
@@ -53,10 +53,10 @@ final class ServerCore: Sendable {
         let executor = BlockingExecutor(threads: configuration.workerThreads)
         let finalConfiguration = engineConfiguration
         let replicationOptions = configuration.replication
-        let opened: Result<(EngineDatabase, StreamSession?, ReplicationLog?), any Error> = try await executor.run {
+        let opened: Result<(EngineDatabase, HranaStream?, ReplicationLog?), any Error> = try await executor.run {
             Result {
                 let database = try EngineDatabase(configuration: finalConfiguration, logger: logger)
-                let keeper = try? database.openSession()
+                let keeper = try? database.openStream()
                 do {
                     let replication = replicationOptions.isEnabled
                         ? try ReplicationLog.open(
@@ -85,12 +85,12 @@ final class ServerCore: Sendable {
     func shutdown() async {
         await maintenance.stop()
         if replication != nil { await captureDriver.stop() }
-        let sessions = registry.removeAll() + sessionPool.drain()
+        let streams = registry.removeAll() + streamPool.drain()
         let database = database
         let keeper = keeper
         let replication = replication
         await executor.runDetached {
-            for session in sessions { session.close() }
+            for stream in streams { stream.close() }
             keeper?.close()
             database.close()
             replication?.close()

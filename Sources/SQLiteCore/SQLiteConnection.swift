@@ -53,6 +53,7 @@ package final class SQLiteConnection: @unchecked Sendable {
     private let rawHandle: OpaquePointer
     private var busyHandlerBox: Unmanaged<BusyHandlerBox>?
     private var progressHandlerBox: Unmanaged<ProgressHandlerBox>?
+    private var walHookBox: Unmanaged<WALHookBox>?
 
     /// The path the connection was opened with.
     package let path: String
@@ -99,6 +100,8 @@ package final class SQLiteConnection: @unchecked Sendable {
         busyHandlerBox = nil
         progressHandlerBox?.release()
         progressHandlerBox = nil
+        walHookBox?.release()
+        walHookBox = nil
     }
 
     /// Makes the statement running on this connection, if any, fail with `SQLITE_INTERRUPT` soon.
@@ -231,6 +234,19 @@ package final class SQLiteConnection: @unchecked Sendable {
         }, box.toOpaque())
     }
 
+    /// Installs a commit hook for WAL mode (`sqlite3_wal_hook`): called after each commit on this connection,
+    /// on its thread, with the number of frames now in the WAL. It replaces the automatic checkpoint, so use
+    /// it only where checkpoints are run by hand (`PRAGMA wal_autocheckpoint=0`).
+    package func setWALHook(_ hook: @escaping @Sendable (Int32) -> Void) {
+        let box = Unmanaged.passRetained(WALHookBox(hook))
+        sqlite3_wal_hook(rawHandle, { context, _, _, frames in
+            if let context { Unmanaged<WALHookBox>.fromOpaque(context).takeUnretainedValue().handler(frames) }
+            return SQLITE_OK
+        }, box.toOpaque())
+        walHookBox?.release()
+        walHookBox = box
+    }
+
     /// Switches the database to write-ahead logging (persistent for the file) and returns the resulting mode.
     @discardableResult
     package func enableWAL() throws(SQLiteError) -> String {
@@ -277,6 +293,7 @@ private final class CallbackBox<Handler> {
 
 private typealias BusyHandlerBox = CallbackBox<@Sendable (Int32) -> Bool>
 private typealias ProgressHandlerBox = CallbackBox<@Sendable () -> Bool>
+private typealias WALHookBox = CallbackBox<@Sendable (Int32) -> Void>
 
 extension Duration {
     /// The duration in whole milliseconds, rounded down.

@@ -50,6 +50,14 @@ struct ProtobufCursorBodyTests {
         #expect(try ProtobufCursorBodyDecoder.decode(body).entries == [.row([.null])])
     }
 
+    @Test("a decoded replication_index entry encodes as what it was (found by the hrana-protobuf fuzz target)")
+    func replicationIndexEntryRoundTrips() throws {
+        let entry = try HranaProtobuf.decode(CursorEntry.self, from: Data([0x32, 0x02, 0x08, 0x05]))
+        #expect(entry == .unknown(type: "replication_index"))
+        #expect(try HranaProtobuf.decode(CursorEntry.self, from: HranaProtobuf.encode(entry)) == entry)
+        #expect(try HranaProtobuf.decode(CursorEntry.self, from: Data()) == .unknown(type: ""))
+    }
+
     @Test("a body cut inside an item, or before its header, fails at finish")
     func truncated() throws {
         let body = HranaProtobuf.encodeCursorBody(header: Self.header, entries: Self.entries)

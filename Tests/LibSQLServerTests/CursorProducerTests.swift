@@ -17,7 +17,7 @@ struct CursorProducerTests {
 
     struct Run: Sendable {
         var chunks: [Received]
-        var outcome: CursorProducer.Outcome?
+        var outcome: CursorEnding?
         /// What the consumer had received when the stream was settled.
         var seenAtSettle: String
         var text: String { chunks.map(\.text).joined() }
@@ -31,7 +31,7 @@ struct CursorProducerTests {
     /// Settling is made slow (as when the producer's thread is descheduled just then), so that anything the
     /// producer sent before settling has time to reach the consumer, and is recorded.
     private func produce(
-        _ steps: [BatchStep], on session: StreamSession, stopAfter: Int? = nil, limit: Duration = .seconds(10),
+        _ steps: [BatchStep], on session: HranaStream, stopAfter: Int? = nil, limit: Duration = .seconds(10),
         encode: @escaping @Sendable (CursorEntry) throws(HranaCodingError) -> Data = ResponseEncoding.encode
     ) async throws -> Run {
         let pipe = CursorPipe(capacity: 2)
@@ -39,7 +39,7 @@ struct CursorProducerTests {
         let seen = SeenText()
         let batch = Batch(steps: steps)
         let done = Thread {
-            CursorProducer.run(batch, session: session, pipe: pipe, encode: encode) { outcome in
+            CursorProducer.run(batch, stream: session, pipe: pipe, encode: encode) { outcome in
                 Thread.sleep(forTimeInterval: 0.05)
                 settled.set(outcome, seen: seen.text)
             }
@@ -82,7 +82,7 @@ struct CursorProducerTests {
     @Test("the last entry is sent only after the stream is settled, and the pipe ends")
     func lastEntryAfterSettle() async throws {
         let harness = try EngineHarness()
-        let session = try harness.session()
+        let session = try harness.openStream()
         let run = try await produce([
             BatchStep(stmt: Stmt(sql: "SELECT 1")),
             BatchStep(stmt: Stmt(sql: "WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM c WHERE n < 5000) SELECT n FROM c")),
@@ -104,7 +104,7 @@ struct CursorProducerTests {
     @Test("an entry that cannot be encoded ends the cursor with an error entry and breaks the stream")
     func unencodableEntry() async throws {
         let harness = try EngineHarness()
-        let session = try harness.session()
+        let session = try harness.openStream()
         let run = try await produce(
             [BatchStep(stmt: Stmt(sql: "SELECT 1")), BatchStep(stmt: Stmt(sql: "SELECT 2"))], on: session,
             encode: { entry throws(HranaCodingError) in
@@ -129,7 +129,7 @@ struct CursorProducerTests {
     @Test("an empty batch settles and ends without entries")
     func emptyBatch() async throws {
         let harness = try EngineHarness()
-        let run = try await produce([], on: try harness.session())
+        let run = try await produce([], on: try harness.openStream())
         #expect(run.outcome == .reusable)
         #expect(run.chunks.isEmpty)
     }
@@ -137,7 +137,7 @@ struct CursorProducerTests {
     @Test("a failing step is the last entry and leaves the stream reusable")
     func failingStep() async throws {
         let harness = try EngineHarness()
-        let session = try harness.session()
+        let session = try harness.openStream()
         let run = try await produce([BatchStep(stmt: Stmt(sql: "SELECT nope"))], on: session)
         #expect(run.outcome == .reusable)
         guard case .stepError(0, _)? = try lines(run).last else {
@@ -153,7 +153,7 @@ struct CursorProducerTests {
     @Test("a protocol error ends with an error entry and breaks the stream")
     func protocolError() async throws {
         let harness = try EngineHarness()
-        let run = try await produce([BatchStep(stmt: Stmt(sqlID: 7))], on: try harness.session())
+        let run = try await produce([BatchStep(stmt: Stmt(sqlID: 7))], on: try harness.openStream())
         #expect(run.outcome == .broken)
         guard case .error(let error)? = try lines(run).last else {
             Issue.record("expected an error entry, got \(run.text)")
@@ -166,7 +166,7 @@ struct CursorProducerTests {
     @Test("a consumer that stops mid-stream stops the SQLite work and frees the session")
     func consumerStops() async throws {
         let harness = try EngineHarness()
-        let session = try harness.session()
+        let session = try harness.openStream()
         let start = ContinuousClock.now
         let run = try await produce([
             BatchStep(stmt: Stmt(sql: "WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM c WHERE n < 50000000) SELECT n, randomblob(64) FROM c")),
@@ -181,9 +181,9 @@ struct CursorProducerTests {
 
 /// The outcome the producer settled on, shared between its thread and the consumer.
 private final class SettledOutcome: Sendable {
-    private let state = Mutex<(outcome: CursorProducer.Outcome?, seen: String)>((nil, ""))
-    func set(_ value: CursorProducer.Outcome, seen: String) { state.withLock { $0 = (value, seen) } }
-    var value: CursorProducer.Outcome? { state.withLock { $0.outcome } }
+    private let state = Mutex<(outcome: CursorEnding?, seen: String)>((nil, ""))
+    func set(_ value: CursorEnding, seen: String) { state.withLock { $0 = (value, seen) } }
+    var value: CursorEnding? { state.withLock { $0.outcome } }
     var seenAtSettle: String { state.withLock { $0.seen } }
 }
 

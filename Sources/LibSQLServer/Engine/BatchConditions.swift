@@ -18,7 +18,7 @@ enum BatchConditions {
 
     /// Evaluates a validated condition: `error(j)` of a skipped step is false; `and([])` is true, `or([])` false.
     static func evaluate(
-        _ condition: BatchCondition, outcomes: [SessionEngine.StepOutcome], isAutocommit: @autoclosure () -> Bool
+        _ condition: BatchCondition, outcomes: [StreamExecution.StepOutcome], isAutocommit: @autoclosure () -> Bool
     ) -> Bool {
         switch condition {
         case .ok(let step): outcomes[Int(step)] == .ok

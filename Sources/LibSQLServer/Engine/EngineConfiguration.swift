@@ -4,7 +4,7 @@ struct EngineConfiguration: Sendable {
     var databasePath: String
     /// How long a writer waits for the write lock before its statement fails with `SQLITE_BUSY`.
     var busyTimeout: Duration = .seconds(5)
-    /// How long a session may hold the write lock while another one waits before it is force-rolled-back.
+    /// How long a stream may hold the write lock while another one waits before it is force-rolled-back.
     var transactionTimeout: Duration = .seconds(5)
     /// The largest estimated JSON size of one `execute` or `batch` response (⇒ `RESPONSE_TOO_LARGE`).
     var maxResponseSize: Int = 10_000_000

@@ -1,20 +1,22 @@
 import Foundation
 import Hrana
 import Logging
+import NIOConcurrencyHelpers
 import SQLiteCore
-import Synchronization
 
 /// The database shared by all streams: opens their connections (WAL) and enforces the transaction timeout.
 final class EngineDatabase: Sendable {
     /// The options every connection uses.
     let configuration: EngineConfiguration
     private let logger: Logger
-    private let state: Mutex<State>
+    private let state: NIOLockedValueBox<State>
     private let lockWaits: LockWaits
     private let writeQueue = WriteQueue()
+    /// The commits of stream connections, counted when the WAL is kept for replication (see ``ReplicationLog``).
+    let commits = CommitSequence()
 
     private struct State {
-        var sessions: [ObjectIdentifier: StreamSession] = [:]
+        var streams: [ObjectIdentifier: HranaStream] = [:]
         var isClosed = false
     }
 
@@ -22,7 +24,7 @@ final class EngineDatabase: Sendable {
     init(configuration: EngineConfiguration, logger: Logger) throws {
         self.configuration = configuration
         self.logger = logger
-        self.state = Mutex(State())
+        self.state = NIOLockedValueBox(State())
         self.lockWaits = LockWaits()
         let connection = try SQLiteConnection(path: configuration.databasePath)
         defer { connection.close() }
@@ -35,11 +37,11 @@ final class EngineDatabase: Sendable {
     }
 
     /// Opens a new stream with its own connection.
-    func openSession() throws -> StreamSession {
-        if state.withLock({ $0.isClosed }) { throw EngineClosedError() }
+    func openStream() throws -> HranaStream {
+        if state.withLockedValue({ $0.isClosed }) { throw EngineClosedError() }
         let connection = try SQLiteConnection(path: configuration.databasePath)
         let lockWaits = lockWaits
-        let control = SessionControl(writeAccess: SessionControl.WriteAccess(
+        let control = StreamControl(writeAccess: StreamControl.WriteAccess(
             queue: writeQueue, timeout: configuration.busyTimeout,
             onWait: { [weak self] waiter in
                 lockWaits.noteWait()
@@ -53,55 +55,59 @@ final class EngineDatabase: Sendable {
         }
         connection.setProgressHandler(every: 1000) { control.inline.shouldStop() }
         connection.setLimit(.length, Int32(clamping: configuration.maxValueSize))
-        if configuration.keepsWAL { try connection.keepWAL() }
+        if configuration.keepsWAL {
+            try connection.keepWAL()
+            let commits = commits
+            connection.setWALHook { _ in control.noteCommit(commits.next()) }
+        }
         try connection.execute(script: configuration.synchronousFull ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL")
-        let session = StreamSession(
+        let stream = HranaStream(
             connection: connection, control: control, configuration: configuration, logger: logger,
-            onClose: { [weak self] session in self?.unregister(session) })
-        let accepted = state.withLock { state in
+            onClose: { [weak self] stream in self?.unregister(stream) })
+        let accepted = state.withLockedValue { state in
             guard !state.isClosed else { return false }
-            state.sessions[ObjectIdentifier(session)] = session
+            state.streams[ObjectIdentifier(stream)] = stream
             return true
         }
         guard accepted else {
-            session.close()
+            stream.close()
             throw EngineClosedError()
         }
-        return session
+        return stream
     }
 
-    /// The number of open sessions.
-    var sessionCount: Int { state.withLock { $0.sessions.count } }
+    /// The number of open streams.
+    var streamCount: Int { state.withLockedValue { $0.streams.count } }
 
-    /// Force-rolls-back a session that has held the write lock longer than `transactionTimeout` while
-    /// another session waits for it, and returns whether it found one. Call periodically (e.g. every
+    /// Force-rolls-back a stream that has held the write lock longer than `transactionTimeout` while
+    /// another stream waits for it, and returns whether it found one. Call periodically (e.g. every
     /// 100 ms); waiting writers also call it from their busy handler, so the timeout holds without a timer.
     @discardableResult
     func enforceTransactionTimeout() -> Bool {
         enforceTransactionTimeout(excluding: nil)
     }
 
-    private func enforceTransactionTimeout(excluding waiter: SessionControl?) -> Bool {
+    private func enforceTransactionTimeout(excluding waiter: StreamControl?) -> Bool {
         let now = ContinuousClock.now
-        guard lockWaits.someoneWaiting(at: now) else { return false }
+        guard lockWaits.someoneWaiting() else { return false }
         let deadline = now - configuration.transactionTimeout
         var acted = false
-        for session in state.withLock({ Array($0.sessions.values) })
-        where session.control !== waiter && session.enforceTransactionTimeout(deadline: deadline) {
+        for stream in state.withLockedValue({ Array($0.streams.values) })
+        where stream.control !== waiter && stream.enforceTransactionTimeout(deadline: deadline) {
             acted = true
             logger.debug("Transaction timeout: forced the rollback of a stream holding the write lock")
         }
         return acted
     }
 
-    /// Closes every session (rolling back their transactions) and checkpoints the WAL. Idempotent.
+    /// Closes every stream (rolling back their transactions) and checkpoints the WAL. Idempotent.
     func close() {
-        let sessions = state.withLock { state in
+        let streams = state.withLockedValue { state in
             state.isClosed = true
-            defer { state.sessions.removeAll() }
-            return Array(state.sessions.values)
+            defer { state.streams.removeAll() }
+            return Array(state.streams.values)
         }
-        for session in sessions { session.close() }
+        for stream in streams { stream.close() }
         if configuration.keepsWAL { return }
         do {
             let connection = try SQLiteConnection(path: configuration.databasePath, create: false)
@@ -113,12 +119,12 @@ final class EngineDatabase: Sendable {
         }
     }
 
-    private func unregister(_ session: StreamSession) {
-        state.withLock { _ = $0.sessions.removeValue(forKey: ObjectIdentifier(session)) }
+    private func unregister(_ stream: HranaStream) {
+        state.withLockedValue { _ = $0.streams.removeValue(forKey: ObjectIdentifier(stream)) }
     }
 }
 
-/// `openSession()` after `close()`.
+/// `openStream()` after `close()`.
 struct EngineClosedError: Error, Sendable, CustomStringConvertible {
     var description: String { "The database is closed" }
 }

@@ -1,20 +1,23 @@
+import Dispatch
 import SQLiteCore
 import Synchronization
 
 /// Busy handling shared by all connections: waits in small sleeps up to the busy timeout and remembers
 /// when someone last waited for a lock (the transaction timeout applies only then).
 final class LockWaits: Sendable {
-    private let lastWait = Mutex<ContinuousClock.Instant?>(nil)
+    /// When someone last waited, in `DispatchTime` uptime nanoseconds (0: never). An atomic, since every
+    /// waiting writer writes it.
+    private let lastWait = Atomic<UInt64>(0)
 
-    /// Records that a session is waiting for the write lock now (in the write queue).
+    /// Records that a stream is waiting for the write lock now (in the write queue).
     func noteWait() {
-        let now = ContinuousClock.now
-        lastWait.withLock { $0 = now }
+        lastWait.store(DispatchTime.now().uptimeNanoseconds, ordering: .relaxed)
     }
 
-    func someoneWaiting(at now: ContinuousClock.Instant) -> Bool {
-        guard let last = lastWait.withLock({ $0 }) else { return false }
-        return now - last < .milliseconds(250)
+    /// Whether someone waited for a lock within the last 250 ms.
+    func someoneWaiting() -> Bool {
+        let last = lastWait.load(ordering: .relaxed)
+        return last != 0 && DispatchTime.now().uptimeNanoseconds &- last < 250_000_000
     }
 
     /// A busy handler that gives up after `timeout`. At each retry (after 20 µs at first, up to 10 ms later) it calls `enforce` (the
@@ -24,7 +27,7 @@ final class LockWaits: Sendable {
         let wait = WaitDeadline()
         return { [self] count in
             let now = ContinuousClock.now
-            lastWait.withLock { $0 = now }
+            noteWait()
             if count == 0 { wait.begin(at: now, timeout: timeout) }
             if count > 0 && enforce() {
                 wait.extend(to: now + .seconds(1), limit: timeout * 2)

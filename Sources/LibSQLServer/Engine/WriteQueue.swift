@@ -1,7 +1,7 @@
 import Foundation
-import Synchronization
+import NIOConcurrencyHelpers
 
-/// A fair queue in front of SQLite's write lock: sessions that are about to write take turns, and a session
+/// A fair queue in front of SQLite's write lock: streams that are about to write take turns, and a stream
 /// keeps its turn until it no longer holds the write lock (its autocommit statement ended, or its
 /// transaction committed, rolled back or was closed).
 ///
@@ -26,7 +26,7 @@ final class WriteQueue: Sendable {
         var owner: ObjectIdentifier?
         var waiters: [Waiter] = []
         var head = 0
-        /// How many times the turn has passed from one session to another (or been freed).
+        /// How many times the turn has passed from one stream to another (or been freed).
         var handoffs: UInt64 = 0
         /// Strict hand-off: a released turn goes to the longest waiter and nobody may take it first.
         var isStarving = false
@@ -64,7 +64,9 @@ final class WriteQueue: Sendable {
         }
     }
 
-    private let state = Mutex(State())
+    /// A plain (non priority-inheriting) lock: under contention, `Synchronization.Mutex` on Linux hands the lock
+    /// from thread to thread through the kernel, which serializes writers behind context switches.
+    private let state = NIOLockedValueBox(State())
 
     /// How long one wait lasts before `onWait` runs again.
     static let tick: Duration = .milliseconds(10)
@@ -76,42 +78,47 @@ final class WriteQueue: Sendable {
     ///
     /// A waiter gives up when the turn has not moved for `patience` (the busy timeout): one holder kept
     /// it that long, as SQLite's busy timeout fails a writer whose lock holder does not let go. While the
-    /// queue moves, it keeps waiting for the writers that arrived before it. `onWait` runs about every
-    /// ``tick`` and returns the deadline to keep waiting for (the transaction timeout forcing a holder to
+    /// queue moves, it keeps waiting for the writers that arrived before it. `onWait` runs after each
+    /// ``tick`` without a wake-up and returns the deadline to keep waiting for (the transaction timeout forcing a holder to
     /// roll back extends it). Returns at once when `member` already has the turn.
     func acquire(
         _ member: ObjectIdentifier, patience: Duration,
         onWait: (ContinuousClock.Instant) -> ContinuousClock.Instant
     ) -> Bool {
-        let waiter = Waiter(member: member, wake: DispatchSemaphore(value: 0))
-        let queued = state.withLock { state -> UInt64? in
+        let queued = state.withLockedValue { state -> (Waiter, UInt64)? in
             if state.owner == member { return nil }
             if state.owner == nil && (state.waitingCount == 0 || !state.isStarving) {
                 state.owner = member
                 return nil
             }
+            let waiter = Waiter(member: member, wake: DispatchSemaphore(value: 0))
             state.waiters.append(waiter)
-            return state.handoffs
+            return (waiter, state.handoffs)
         }
-        guard var handoffs = queued else { return true }
+        guard case (let waiter, var handoffs)? = queued else { return true }
         let arrived = ContinuousClock.now
         var deadline = arrived + patience
         while true {
-            let now = ContinuousClock.now
-            let moved = state.withLock { $0.handoffs }
-            if moved != handoffs {
-                handoffs = moved
-                deadline = max(deadline, now + patience)
-            }
-            deadline = onWait(deadline)
-            let remaining = deadline - now
+            let remaining = deadline - ContinuousClock.now
             if remaining > .zero {
                 let slice = DispatchTime.now() + .nanoseconds(Int(min(remaining, Self.tick).nanoseconds))
-                guard waiter.wake.wait(timeout: slice) == .success else { continue }
-                if take(waiter, waitingSince: arrived) { return true }
+                if waiter.wake.wait(timeout: slice) == .success {
+                    if take(waiter, waitingSince: arrived) { return true }
+                    // Lost the freed turn to a newcomer: the queue moved, so patience starts again.
+                    deadline = max(deadline, .now + patience)
+                    continue
+                }
+                // A whole tick without a wake-up: the slow path, where the transaction timeout is checked.
+                let now = ContinuousClock.now
+                let moved = state.withLockedValue { $0.handoffs }
+                if moved != handoffs {
+                    handoffs = moved
+                    deadline = max(deadline, now + patience)
+                }
+                deadline = onWait(deadline)
                 continue
             }
-            return state.withLock { state -> Bool in
+            return state.withLockedValue { state -> Bool in
                 if state.owner == member { return true }
                 // Woken for a free turn that nobody took: take it rather than leave it unclaimed.
                 if state.owner == nil && !state.isQueued(member) {
@@ -128,7 +135,7 @@ final class WriteQueue: Sendable {
     /// a free turn to a newcomer goes back to the head of the queue.
     private func take(_ waiter: Waiter, waitingSince arrived: ContinuousClock.Instant) -> Bool {
         let waited = ContinuousClock.now - arrived
-        return state.withLock { state -> Bool in
+        return state.withLockedValue { state -> Bool in
             if state.owner == waiter.member { return true }
             if state.owner == nil {
                 state.owner = waiter.member
@@ -143,7 +150,7 @@ final class WriteQueue: Sendable {
 
     /// Ends `member`'s turn and hands it to the longest waiter. A no-op when `member` does not have it.
     func release(_ member: ObjectIdentifier) {
-        state.withLock { state in
+        state.withLockedValue { state in
             guard state.owner == member else { return }
             state.handoffs &+= 1
             guard let next = state.popFirst() else {
@@ -157,11 +164,11 @@ final class WriteQueue: Sendable {
         }
     }
 
-    /// The number of sessions waiting for their turn.
-    var waitingCount: Int { state.withLock { $0.waitingCount } }
+    /// The number of streams waiting for their turn.
+    var waitingCount: Int { state.withLockedValue { $0.waitingCount } }
 
     /// Whether `member` has the turn.
-    func hasTurn(_ member: ObjectIdentifier) -> Bool { state.withLock { $0.owner == member } }
+    func hasTurn(_ member: ObjectIdentifier) -> Bool { state.withLockedValue { $0.owner == member } }
 }
 
 extension Duration {

@@ -1,8 +1,8 @@
 import CSQLite
 import Foundation
 import Logging
+import NIOConcurrencyHelpers
 import SQLiteCore
-import Synchronization
 
 /// The server half of libSQL's sync protocol v2 on stock SQLite: the committed frames of the database's
 /// WAL, numbered per *generation*, and the database image at the start of each generation.
@@ -21,9 +21,9 @@ final class ReplicationLog: Sendable {
     let options: ReplicationOptions
     private let archive: GenerationArchive
     private let logger: Logger
-    private let live: Mutex<Live>
+    private let live: NIOLockedValueBox<Live>
     /// Serializes writes of `state.json`.
-    private let saving = Mutex(())
+    private let saving = NIOLockedValueBox(())
     /// The connections the capture uses; only the capture thread (or open/close) touches them.
     private let connections: Connections
 
@@ -46,6 +46,9 @@ final class ReplicationLog: Sendable {
         var startedAt: ContinuousClock.Instant
         /// The state changed since `state.json` was last written.
         var needsSave = false
+        /// Every commit numbered up to this one (see ``CommitSequence``) was in the WAL at the last scan
+        /// made for a replication index.
+        var scannedThroughCommit: UInt64 = 0
 
         var liveFrames: Int {
             guard let scan else { return 0 }
@@ -74,7 +77,7 @@ final class ReplicationLog: Sendable {
         self.options = options
         self.archive = archive
         self.logger = logger
-        self.live = Mutex(live)
+        self.live = NIOLockedValueBox(live)
         self.connections = connections
     }
 
@@ -153,13 +156,13 @@ final class ReplicationLog: Sendable {
     /// other connection to the database is closed.
     func close() {
         do {
-            if live.withLock({ $0.liveFrames }) > 0, try !cut() {
+            if live.withLockedValue({ $0.liveFrames }) > 0, try !cut() {
                 throw ReplicationError.sqlite("the final cut could not checkpoint every frame")
             }
             try connections.pin.run("COMMIT")
             let (result, log, _) = connections.checkpointer.checkpointCounts(mode: SQLITE_CHECKPOINT_TRUNCATE)
             if result == SQLITE_OK, log == 0 {
-                live.withLock { live in
+                live.withLockedValue { live in
                     guard live.liveFrames == 0 else { return }
                     (live.state.epochSalt1, live.state.epochSalt2, live.state.base) = (nil, nil, 0)
                     live.needsSave = true
@@ -182,7 +185,7 @@ final class ReplicationLog: Sendable {
 
     /// The live generation (`GET /info`).
     func currentGeneration() -> Result<UInt32, ReplicationError> {
-        live.withLock { live in
+        live.withLockedValue { live in
             if let broken = live.broken { return .failure(.io(broken)) }
             return .success(live.state.generation)
         }
@@ -190,7 +193,7 @@ final class ReplicationLog: Sendable {
 
     /// The frames `start ..< end` of `generation`, at most ``maxFramesPerResponse``.
     func frames(generation: UInt32, start: UInt32, end: UInt32) -> FramesAnswer {
-        live.withLock { live in
+        live.withLockedValue { live in
             do { try refresh(&live) } catch { return .unavailable("\(error)") }
             if let broken = live.broken { return .unavailable(broken) }
             let current = live.state.generation
@@ -237,7 +240,7 @@ final class ReplicationLog: Sendable {
 
     /// The database image at the start of `generation`.
     func export(generation: UInt32) -> ExportAnswer {
-        live.withLock { live in
+        live.withLockedValue { live in
             if let broken = live.broken { return .unavailable(broken) }
             guard generation >= 1, generation <= live.state.generation, !live.state.purged.contains(generation) else {
                 return .gone
@@ -249,9 +252,17 @@ final class ReplicationLog: Sendable {
 
     /// The replication index of the last committed write: frames of all earlier generations plus the
     /// live generation's frame count (see `Docs/Server.md`).
-    func replicationIndex() -> UInt64? {
-        live.withLock { live in
-            guard (try? refresh(&live)) != nil, live.broken == nil else { return nil }
+    ///
+    /// `commit` is the number of the write's commit and `commits` the database's count of them: the WAL is
+    /// scanned again only when the last scan began before that commit, so concurrent writers share scans.
+    func replicationIndex(covering commit: UInt64, of commits: CommitSequence) -> UInt64? {
+        live.withLockedValue { live in
+            if commit == 0 || commit > live.scannedThroughCommit {
+                let through = commits.current
+                guard (try? refresh(&live)) != nil else { return nil }
+                live.scannedThroughCommit = through
+            }
+            guard live.broken == nil else { return nil }
             return live.state.framesBefore + UInt64(live.liveFrames)
         }
     }
@@ -294,7 +305,7 @@ final class ReplicationLog: Sendable {
 
     /// One round of the capture thread: captures, and cuts when a threshold is reached or the log broke.
     func tick() {
-        let (frames, age, broken) = live.withLock { live in
+        let (frames, age, broken) = live.withLockedValue { live in
             do { try refresh(&live) } catch {
                 logger.debug("WAL capture failed", metadata: ["error": "\(error)"])
             }
@@ -329,7 +340,7 @@ final class ReplicationLog: Sendable {
         var holdsWriteLock = true
         defer { if holdsWriteLock { try? connections.writer.execute(script: "COMMIT") } }
         // 1. Capture the last frames and checkpoint every one of them.
-        let planned = try live.withLock { (live) throws -> (state: ReplicationState, scan: WALScan?, frames: Int, first: Int)? in
+        let planned = try live.withLockedValue { (live) throws -> (state: ReplicationState, scan: WALScan?, frames: Int, first: Int)? in
             if !purging { try refresh(&live) }
             guard purging || live.broken == nil else { return nil }
             let frames = live.liveFrames
@@ -371,7 +382,7 @@ final class ReplicationLog: Sendable {
         try archive.writeExport(planned.state.generation, from: connections.database, pageCount: pageCount, sync: false)
         written.append(archive.exportPath(planned.state.generation))
         // 3. Serve the next generation.
-        live.withLock { live in
+        live.withLockedValue { live in
             live.state = planned.state
             live.scan = planned.scan
             live.broken = nil
@@ -391,8 +402,8 @@ final class ReplicationLog: Sendable {
 
     /// Writes the latest state to `state.json` if it changed; saves are serialized and always write the newest.
     func persist() throws {
-        try saving.withLock { _ in
-            let state = live.withLock { live -> ReplicationState? in
+        try saving.withLockedValue { _ in
+            let state = live.withLockedValue { live -> ReplicationState? in
                 guard live.needsSave else { return nil }
                 live.needsSave = false
                 return live.state
@@ -401,7 +412,7 @@ final class ReplicationLog: Sendable {
             do {
                 try archive.save(state)
             } catch {
-                live.withLock { $0.needsSave = true }
+                live.withLockedValue { $0.needsSave = true }
                 throw error
             }
         }

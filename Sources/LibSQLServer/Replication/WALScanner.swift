@@ -14,8 +14,10 @@ struct WALScan: Sendable, Hashable {
 /// Reads a WAL and finds its committed prefix: frames are valid while their salts equal the header's and
 /// the cumulative checksum matches; only frames up to the last valid commit frame count.
 enum WALScanner {
-    /// Frames read per `pread`.
+    /// Frames read per `pread`, at most.
     static let chunkFrames = 64
+    /// Frames read by the first `pread` of a scan.
+    static let firstChunkFrames = 2
 
     /// Scans `file`, resuming after `previous` when the header still belongs to the same epoch. Returns
     /// `nil` when the log has no valid header (empty, truncated, or being rewritten).
@@ -31,11 +33,19 @@ enum WALScanner {
         let size = try file.size()
         var running = scan.committedChecksum
         var index = scan.committedFrames + 1
-        var buffer = [UInt8](repeating: 0, count: chunkFrames * WALFormat.frameSize)
+        let unread = max(0, (size - WALFormat.offset(ofFrame: index)) / WALFormat.frameSize)
+        guard unread > 0 else { return scan }
+        // Left uninitialized, and read in growing chunks: a scan usually follows a commit of a frame or two,
+        // and after a WAL restart the file still holds the old epoch's frames past the new ones.
+        let raw = UnsafeMutableRawBufferPointer.allocate(
+            byteCount: min(chunkFrames, unread) * WALFormat.frameSize, alignment: 8)
+        defer { raw.deallocate() }
+        var chunk = firstChunkFrames
         while WALFormat.offset(ofFrame: index) + WALFormat.frameSize <= size {
             let available = (size - WALFormat.offset(ofFrame: index)) / WALFormat.frameSize
-            let wanted = min(chunkFrames, available)
-            let valid = try buffer.withUnsafeMutableBytes { (raw) throws -> Bool in
+            let wanted = min(chunk, available, raw.count / WALFormat.frameSize)
+            chunk = min(chunk * 4, chunkFrames)
+            let valid = try { () throws -> Bool in
                 let target = UnsafeMutableRawBufferPointer(rebasing: raw[0..<(wanted * WALFormat.frameSize)])
                 let read = try file.read(at: WALFormat.offset(ofFrame: index), into: target)
                 let frames = read / WALFormat.frameSize
@@ -55,7 +65,7 @@ enum WALScanner {
                     index += 1
                 }
                 return frames == wanted
-            }
+            }()
             if !valid { break }
         }
         return scan

@@ -6,7 +6,7 @@ extension EngineTests {
     @Suite struct ArgumentBindingTests {
         @Test func positionalNamedAndNumbered() throws {
             let harness = try EngineHarness()
-            let session = try harness.session()
+            let session = try harness.openStream()
             #expect(try session.query("SELECT ?, ?, ?", [.text("one"), .integer(3), .null]).rows
                 == [[.text("one"), .integer(3), .null]])
             for names in [[":a", "@b", "$c"], ["a", "b", "c"]] {
@@ -27,7 +27,7 @@ extension EngineTests {
 
         @Test func mismatchesAreArgsErrors() throws {
             let harness = try EngineHarness()
-            let session = try harness.session()
+            let session = try harness.openStream()
             let tooMany = try session.failure("SELECT ?", [.integer(1), .integer(2)])
             #expect(tooMany.code == "ARGS_INVALID")
             #expect(tooMany.message.hasPrefix("Arguments do not match SQL parameters"))
@@ -43,7 +43,7 @@ extension EngineTests {
 
         @Test func explainToleratesMissingValues() throws {
             let harness = try EngineHarness()
-            let session = try harness.session()
+            let session = try harness.openStream()
             let result = try session.query("EXPLAIN SELECT ?, :a")
             #expect(!result.rows.isEmpty)
             #expect(result.cols.first?.name == "addr")
@@ -51,7 +51,7 @@ extension EngineTests {
 
         @Test func valuesLongerThanTheLimitAreTooBig() throws {
             let harness = try EngineHarness { $0.maxValueSize = 1000 }
-            let session = try harness.session()
+            let session = try harness.openStream()
             let bind = try session.failure("SELECT ?", [.text(String(repeating: "x", count: 1001))])
             #expect(bind.code == "SQLITE_TOOBIG")
             #expect(try session.failure("SELECT zeroblob(2000)").code == "SQLITE_TOOBIG")

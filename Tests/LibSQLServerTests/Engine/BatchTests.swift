@@ -6,7 +6,7 @@ extension EngineTests {
     @Suite struct BatchTests {
         @Test func failingStepDoesNotStopTheBatch() throws {
             let harness = try EngineHarness()
-            let result = try harness.session().batch([
+            let result = try harness.openStream().batch([
                 BatchStep(stmt: stmt("SELECT 1")), BatchStep(stmt: stmt("SELECT foobar")), BatchStep(stmt: stmt("SELECT 2")),
             ])
             #expect(result.stepResults.map { $0?.rows } == [[[.integer(1)]], nil, [[.integer(2)]]])
@@ -29,7 +29,7 @@ extension EngineTests {
                 BatchStep(condition: .ok(step: 1), stmt: stmt("SELECT 2")),
             ]
             steps += conditions.map { BatchStep(condition: $0.0, stmt: stmt("SELECT 'x'")) }
-            let result = try harness.session().batch(steps)
+            let result = try harness.openStream().batch(steps)
             #expect(result.stepResults.count == steps.count && result.stepErrors.count == steps.count)
             #expect(result.stepResults[2] == nil && result.stepErrors[2] == nil)
             for (offset, (condition, expected)) in conditions.enumerated() {
@@ -39,7 +39,7 @@ extension EngineTests {
 
         @Test func conditionReferencingCurrentOrLaterStepIsAProtocolError() throws {
             let harness = try EngineHarness()
-            let session = try harness.session()
+            let session = try harness.openStream()
             try session.query("CREATE TABLE t(a)")
             for condition in [BatchCondition.ok(step: 1), .error(step: 2), .not(.and([.ok(step: 0), .or([.ok(step: 5)])]))] {
                 let failure = #expect(throws: StreamFailure.self) {
@@ -55,7 +55,7 @@ extension EngineTests {
 
         @Test func isAutocommitIsEvaluatedWhenTheStepRuns() throws {
             let harness = try EngineHarness()
-            let session = try harness.session()
+            let session = try harness.openStream()
             try session.query("CREATE TABLE t(a UNIQUE)")
             try session.query("INSERT INTO t VALUES (1)")
             let result = try session.batch([
@@ -73,7 +73,7 @@ extension EngineTests {
 
         @Test func hrana3FeaturesAreRejectedOnVersion2() throws {
             let harness = try EngineHarness()
-            let session = try harness.session()
+            let session = try harness.openStream()
             #expect(throws: StreamFailure.self) { try session.handle(.getAutocommit, version: .v2) }
             #expect(throws: StreamFailure.self) {
                 try session.batch([BatchStep(condition: .not(.isAutocommit), stmt: stmt("SELECT 1"))], version: .v2)
@@ -85,7 +85,7 @@ extension EngineTests {
 
         @Test func lctsWriteBatchRollsBackOnFailure() throws {
             let harness = try EngineHarness()
-            let session = try harness.session()
+            let session = try harness.openStream()
             try session.query("CREATE TABLE t(a UNIQUE)")
             try session.query("INSERT INTO t VALUES (1)")
             let steps = [
@@ -105,7 +105,7 @@ extension EngineTests {
 
         @Test func largeBatchRuns() throws {
             let harness = try EngineHarness()
-            let session = try harness.session()
+            let session = try harness.openStream()
             try session.query("CREATE TABLE t(a)")
             let steps = [BatchStep(stmt: stmt("BEGIN"))]
                 + (0..<1000).map { BatchStep(condition: .ok(step: UInt32($0)), stmt: stmt("INSERT INTO t VALUES (?)", [.integer(Int64($0))])) }

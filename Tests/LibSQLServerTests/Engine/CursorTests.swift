@@ -4,7 +4,7 @@ import Testing
 
 extension EngineTests {
     @Suite struct CursorTests {
-        private func entries(_ session: StreamSession, _ steps: [BatchStep]) throws -> [CursorEntry] {
+        private func entries(_ session: HranaStream, _ steps: [BatchStep]) throws -> [CursorEntry] {
             var entries: [CursorEntry] = []
             try session.runCursor(Batch(steps: steps), version: .v3) { entries.append($0) }
             return entries
@@ -12,7 +12,7 @@ extension EngineTests {
 
         @Test func stepsRowsSkipsAndErrors() throws {
             let harness = try EngineHarness()
-            let session = try harness.session()
+            let session = try harness.openStream()
             try session.query("CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT)")
             try session.query("INSERT INTO t(v) VALUES ('a'), ('b')")
             let result = try entries(session, [
@@ -40,7 +40,7 @@ extension EngineTests {
 
         @Test func errorAfterRowsComesAfterStepBegin() throws {
             let harness = try EngineHarness()
-            let session = try harness.session()
+            let session = try harness.openStream()
             try session.query("CREATE TABLE t(a TEXT)")
             try session.query("INSERT INTO t VALUES ('ok'), (CAST(x'ff' AS TEXT))")
             let result = try entries(session, [BatchStep(stmt: stmt("SELECT a FROM t ORDER BY rowid")), BatchStep(stmt: stmt("SELECT 1"))])
@@ -55,7 +55,7 @@ extension EngineTests {
 
         @Test func rowsAreEmittedAsProducedAndAbortStops() throws {
             let harness = try EngineHarness()
-            let session = try harness.session()
+            let session = try harness.openStream()
             var seen = 0
             let failure = #expect(throws: StreamFailure.self) {
                 try session.runCursor(Batch(steps: [
@@ -72,7 +72,7 @@ extension EngineTests {
 
         @Test func cursorValidatesBeforeRunning() throws {
             let harness = try EngineHarness()
-            let session = try harness.session()
+            let session = try harness.openStream()
             try session.query("CREATE TABLE t(a)")
             var emitted = 0
             #expect(throws: StreamFailure.self) {
@@ -86,7 +86,7 @@ extension EngineTests {
 
         @Test func cursorHasNoSizeLimit() throws {
             let harness = try EngineHarness { $0.maxResponseSize = 1000 }
-            let session = try harness.session()
+            let session = try harness.openStream()
             var rows = 0
             try session.runCursor(Batch(steps: [BatchStep(stmt: stmt("SELECT zeroblob(500) FROM (VALUES (1), (2), (3), (4))"))]), version: .v3) { entry in
                 if case .row = entry { rows += 1 }

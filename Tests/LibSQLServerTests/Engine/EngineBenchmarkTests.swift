@@ -22,7 +22,7 @@ extension EngineTests {
 
         private static func runOnce() throws -> [(String, Double)] {
             let harness = try EngineHarness()
-            let session = try harness.session()
+            let session = try harness.openStream()
             try session.query("CREATE TABLE t(id INTEGER PRIMARY KEY, name TEXT, qty INT)")
             var results: [(String, Double)] = []
             func time(_ name: String, _ body: () throws -> Void) rethrows {

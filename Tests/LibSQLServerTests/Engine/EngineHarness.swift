@@ -22,10 +22,10 @@ final class EngineHarness: @unchecked Sendable {
         try? FileManager.default.removeItem(at: folder)
     }
 
-    func session() throws -> StreamSession { try database.openSession() }
+    func openStream() throws -> HranaStream { try database.openStream() }
 }
 
-extension StreamSession {
+extension HranaStream {
     /// Runs a statement and returns its result, failing the test on an error entry.
     @discardableResult
     func query(

@@ -14,8 +14,8 @@ extension EngineTests {
             let harness = try EngineHarness()
             let configuration = harness.database.configuration
             let connection = try SQLiteConnection(path: configuration.databasePath)
-            let engine = SessionEngine(
-                connection: connection, configuration: configuration, control: SessionControl(),
+            let engine = StreamExecution(
+                connection: connection, configuration: configuration, control: StreamControl(),
                 logger: Logger(label: "error-path-tests"))
             for sql in ["CREATE TABLE t(a)", "BEGIN IMMEDIATE", "INSERT INTO t VALUES (1)"] {
                 let result = try engine.handle(.execute(Stmt(sql: sql)), version: .v3)
@@ -33,7 +33,7 @@ extension EngineTests {
             #expect(connection.isClosed)
             #expect(throws: StreamFailure.self) { try engine.handle(.execute(Stmt(sql: "SELECT 1")), version: .v3) }
 
-            let other = try harness.session()
+            let other = try harness.openStream()
             try other.query("INSERT INTO t VALUES (2)")
             #expect(try other.scalar("SELECT count(*) FROM t") == .integer(1))
         }

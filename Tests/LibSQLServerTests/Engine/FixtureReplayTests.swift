@@ -19,7 +19,7 @@ extension EngineTests {
         func replay(version folder: String) throws {
             let version: ProtocolVersion = folder == "v2" ? .v2 : .v3
             let harness = try EngineHarness()
-            var streams: [String: StreamSession] = [:]
+            var streams: [String: HranaStream] = [:]
             var replayed = 0
             for file in try Fixtures.jsonFiles(in: Fixtures.hranaTestServer(folder)) {
                 let exchange = try Exchange(file: file)
@@ -31,10 +31,10 @@ extension EngineTests {
         }
 
         private func replay(
-            _ exchange: Exchange, version: ProtocolVersion, harness: EngineHarness, streams: inout [String: StreamSession]
+            _ exchange: Exchange, version: ProtocolVersion, harness: EngineHarness, streams: inout [String: HranaStream]
         ) throws {
             let name = exchange.name
-            let session: StreamSession
+            let session: HranaStream
             if let baton = exchange.requestBody["baton"] as? String {
                 guard let existing = streams[baton] else {
                     #expect(exchange.status == 500, "\(name): unknown baton should be rejected")
@@ -43,7 +43,7 @@ extension EngineTests {
                 session = existing
                 streams[baton] = nil
             } else {
-                session = try harness.session()
+                session = try harness.openStream()
             }
 
             let isCursor = exchange.path.hasSuffix("/cursor")

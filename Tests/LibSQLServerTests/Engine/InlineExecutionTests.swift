@@ -14,7 +14,7 @@ extension EngineTests {
 
         @Test func aShortQueryRunsInline() throws {
             let harness = try EngineHarness()
-            let session = try harness.session()
+            let session = try harness.openStream()
             try session.query("CREATE TABLE t(a INTEGER, b TEXT)")
             try session.query("INSERT INTO t VALUES (?, ?)", [.integer(7), .text("seven")])
             let inline = try session.handleInline(
@@ -32,7 +32,7 @@ extension EngineTests {
 
         @Test func statementErrorsOfQueriesAreAnsweredInline() throws {
             let harness = try EngineHarness()
-            let session = try harness.session()
+            let session = try harness.openStream()
             let missing = try session.handleInline(.execute(stmt("SELECT * FROM missing")), version: .v3, limit: Self.limit)
             #expect(missing == .error(try session.failure("SELECT * FROM missing")))
             let args = try session.handleInline(.execute(stmt("SELECT ?", [])), version: .v3, limit: Self.limit)
@@ -48,7 +48,7 @@ extension EngineTests {
         ])
         func writesAndTransactionControlAreLeftForAWorker(sql: String) throws {
             let harness = try EngineHarness()
-            let session = try harness.session()
+            let session = try harness.openStream()
             try session.query("CREATE TABLE t(a)")
             #expect(try session.handleInline(.execute(stmt(sql)), version: .v3, limit: Self.limit) == nil)
             #expect(session.isAutocommit)
@@ -60,7 +60,7 @@ extension EngineTests {
 
         @Test func aQueryThatOutrunsTheLimitIsStoppedAndRunsAgainOnAWorker() throws {
             let harness = try EngineHarness()
-            let session = try harness.session()
+            let session = try harness.openStream()
             let start = ContinuousClock.now
             #expect(try session.handleInline(.execute(stmt(Self.slowCount)), version: .v3, limit: .milliseconds(1)) == nil)
             #expect(ContinuousClock.now - start < .milliseconds(500))
@@ -72,7 +72,7 @@ extension EngineTests {
 
         @Test func queriesInsideATransactionAreLeftForAWorker() throws {
             let harness = try EngineHarness()
-            let session = try harness.session()
+            let session = try harness.openStream()
             try session.query("CREATE TABLE t(a)")
             try session.query("BEGIN")
             try session.query("INSERT INTO t VALUES (1)")
@@ -84,7 +84,7 @@ extension EngineTests {
 
         @Test func aQueryThatWouldWaitForALockGivesUpAtOnce() throws {
             let harness = try EngineHarness { $0.busyTimeout = .seconds(3) }
-            let session = try harness.session()
+            let session = try harness.openStream()
             // WAL readers never wait, so the lock is on an attached database in rollback-journal mode.
             let otherPath = harness.folder.appendingPathComponent("other.sqlite").path
             try session.query("ATTACH DATABASE ? AS other", [.text(otherPath)])

@@ -6,7 +6,7 @@ extension EngineTests {
     @Suite struct ResponseLimitTests {
         @Test func executeOverTheLimitIsResponseTooLarge() throws {
             let harness = try EngineHarness { $0.maxResponseSize = 10_000 }
-            let session = try harness.session()
+            let session = try harness.openStream()
             let error = try session.failure("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c LIMIT 1000) SELECT printf('%050d', x) FROM c")
             #expect(error.code == "RESPONSE_TOO_LARGE")
             #expect(error.message == "Response is too large")
@@ -18,7 +18,7 @@ extension EngineTests {
 
         @Test func batchOverTheLimitFailsAsAWhole() throws {
             let harness = try EngineHarness { $0.maxResponseSize = 10_000 }
-            let session = try harness.session()
+            let session = try harness.openStream()
             let step = BatchStep(stmt: stmt("SELECT zeroblob(3000)"))
             let small = try session.batch([step])
             #expect(small.stepResults.count == 1)

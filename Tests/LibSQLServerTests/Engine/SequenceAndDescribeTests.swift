@@ -6,7 +6,7 @@ extension EngineTests {
     @Suite struct SequenceAndDescribeTests {
         @Test func sequenceRunsEveryStatement() throws {
             let harness = try EngineHarness()
-            let session = try harness.session()
+            let session = try harness.openStream()
             #expect(try session.handle(.sequence(sql: "CREATE TABLE a(x); INSERT INTO a VALUES (1); -- done", sqlID: nil), version: .v3) == .ok(.sequence))
             #expect(try session.scalar("SELECT count(*) FROM a") == .integer(1))
             #expect(try session.handle(.sequence(sql: "", sqlID: nil), version: .v3) == .ok(.sequence))
@@ -15,7 +15,7 @@ extension EngineTests {
 
         @Test func sequenceStopsAtTheFirstFailure() throws {
             let harness = try EngineHarness()
-            let session = try harness.session()
+            let session = try harness.openStream()
             try session.query("CREATE TABLE a(x)")
             let result = try session.handle(.sequence(
                 sql: "INSERT INTO a VALUES (1); INSERT INTO missing VALUES (2); INSERT INTO a VALUES (3);", sqlID: nil), version: .v3)
@@ -27,14 +27,14 @@ extension EngineTests {
 
         @Test func sequenceAcceptsBeginReadonly() throws {
             let harness = try EngineHarness()
-            let session = try harness.session()
+            let session = try harness.openStream()
             #expect(try session.handle(.sequence(sql: "BEGIN READONLY; SELECT 1;", sqlID: nil), version: .v3) == .ok(.sequence))
             #expect(!session.isAutocommit)
         }
 
         @Test func describeReportsParamsColumnsAndFlags() throws {
             let harness = try EngineHarness()
-            let session = try harness.session()
+            let session = try harness.openStream()
             try session.query("CREATE TABLE t(id INTEGER PRIMARY KEY, name TEXT)")
             let result = try session.handle(.describe(sql: "SELECT id, name AS n, id + 1 FROM t WHERE id = :a OR id = ? OR id = ?5", sqlID: nil), version: .v3)
             guard case .ok(.describe(let describe)) = result else { Issue.record("\(result)"); return }

@@ -9,7 +9,7 @@ extension EngineTests {
         @Test(arguments: ["", "   ", "-- c", "/* block */", ";", " ; ; "])
         func textWithoutStatement(sql: String) throws {
             let harness = try EngineHarness()
-            let error = try harness.session().failure(sql)
+            let error = try harness.openStream().failure(sql)
             #expect(error.code == "SQL_NO_STATEMENT")
             #expect(error.message == "SQL string does not contain any statement")
         }
@@ -17,7 +17,7 @@ extension EngineTests {
         @Test(arguments: ["SELECT 1; SELECT 2", "SELECT 1; ; SELECT 2", "SELECT 1; garbage", "SELECT 1;; SELECT 2 -- x", "SELECT 1; -- c\nSELECT 2"])
         func textWithTwoStatements(sql: String) throws {
             let harness = try EngineHarness()
-            let error = try harness.session().failure(sql)
+            let error = try harness.openStream().failure(sql)
             #expect(error.code == "SQL_MANY_STATEMENTS")
             #expect(error.message == "SQL string contains more than one statement")
         }
@@ -25,12 +25,12 @@ extension EngineTests {
         @Test(arguments: ["SELECT 1;", "SELECT 1 -- trailing", "SELECT 1; /* c */ ;", " -- lead\nSELECT 1", "; SELECT 1"])
         func oneStatementWithTrimmings(sql: String) throws {
             let harness = try EngineHarness()
-            #expect(try harness.session().query(sql).rows == [[.integer(1)]])
+            #expect(try harness.openStream().query(sql).rows == [[.integer(1)]])
         }
 
         @Test func sqlErrorsAreMappedLikeSqld() throws {
             let harness = try EngineHarness()
-            let session = try harness.session()
+            let session = try harness.openStream()
             let column = try session.failure("SELECT foobar")
             #expect(column.code == "SQL_INPUT_ERROR")
             #expect(column.message == "SQL input error: no such column: foobar (at offset 7)")
@@ -51,7 +51,7 @@ extension EngineTests {
 
         @Test func interruptedStatementIsSQLiteInterrupt() throws {
             let harness = try EngineHarness()
-            let session = try harness.session()
+            let session = try harness.openStream()
             let done = Atomic<Bool>(false)
             let stopped = DispatchSemaphore(value: 0)
             Thread {
@@ -72,7 +72,7 @@ extension EngineTests {
 
         @Test func invalidUTF8IsAStatementError() throws {
             let harness = try EngineHarness()
-            let session = try harness.session()
+            let session = try harness.openStream()
             try session.query("CREATE TABLE t(a TEXT)")
             try session.query("INSERT INTO t VALUES ('ok'), (CAST(x'ff' AS TEXT))")
             let error = try session.failure("SELECT a FROM t")

@@ -7,7 +7,7 @@ extension EngineTests {
     @Suite struct StatementExecutionTests {
         @Test func literalsGiveEveryValueTypeWithExpressionColumns() throws {
             let harness = try EngineHarness()
-            let session = try harness.session()
+            let session = try harness.openStream()
             let result = try session.query("SELECT 1 AS one, 'x', 1.5, NULL, x'00ff'")
             #expect(result.cols == [
                 Column(name: "one", decltype: nil), Column(name: "'x'", decltype: nil), Column(name: "1.5", decltype: nil),
@@ -21,7 +21,7 @@ extension EngineTests {
 
         @Test func integerExtremesAndOverflow() throws {
             let harness = try EngineHarness()
-            let session = try harness.session()
+            let session = try harness.openStream()
             #expect(try session.scalar("SELECT 9223372036854775807") == .integer(.max))
             #expect(try session.scalar("SELECT -9223372036854775808") == .integer(.min))
             #expect(try session.scalar("SELECT 9223372036854775807 + 1") == .float(9.223372036854776e18))
@@ -30,14 +30,14 @@ extension EngineTests {
 
         @Test func nonFiniteFloatsAreKeptExactly() throws {
             let harness = try EngineHarness()
-            let session = try harness.session()
+            let session = try harness.openStream()
             #expect(try session.scalar("SELECT 1e999") == .float(.infinity))
             #expect(try session.scalar("SELECT -1e999") == .float(-.infinity))
         }
 
         @Test func declaredTypesAreVerbatim() throws {
             let harness = try EngineHarness()
-            let session = try harness.session()
+            let session = try harness.openStream()
             try session.query("CREATE TABLE t(a TEXT, b int NOT NULL, c FURRY BUNNY, d varchar(10))")
             try session.query("INSERT INTO t VALUES ('a', 1, 2, 'v')")
             let result = try session.query("SELECT a, b, c, d, a + b FROM t")
@@ -47,7 +47,7 @@ extension EngineTests {
 
         @Test func affectedRowsAndLastInsertRowIDFollowSqld() throws {
             let harness = try EngineHarness()
-            let session = try harness.session()
+            let session = try harness.openStream()
             let create = try session.query("CREATE TABLE t(id INTEGER PRIMARY KEY, v)")
             #expect(create.affectedRowCount == 0 && create.lastInsertRowID == nil && create.cols.isEmpty)
             let insert = try session.query("INSERT INTO t(v) VALUES (1), (2)")
@@ -73,7 +73,7 @@ extension EngineTests {
 
         @Test func returningGivesRowsAndCounts() throws {
             let harness = try EngineHarness()
-            let session = try harness.session()
+            let session = try harness.openStream()
             try session.query("CREATE TABLE t(id INTEGER PRIMARY KEY, v)")
             let result = try session.query("INSERT INTO t(v) VALUES ('a'), ('b') RETURNING id, 42 AS x")
             #expect(result.cols.map(\.name) == ["id", "x"])
@@ -84,7 +84,7 @@ extension EngineTests {
 
         @Test func wantRowsFalseKeepsColumnsAndEffects() throws {
             let harness = try EngineHarness()
-            let session = try harness.session()
+            let session = try harness.openStream()
             try session.query("CREATE TABLE t(a INT)")
             let insert = try session.query("INSERT INTO t VALUES (1), (2) RETURNING a", wantRows: false)
             #expect(insert.rows.isEmpty && insert.cols.map(\.name) == ["a"] && insert.affectedRowCount == 2)
@@ -96,8 +96,8 @@ extension EngineTests {
 
         @Test func eachSessionHasItsOwnConnectionAndTransaction() throws {
             let harness = try EngineHarness()
-            let a = try harness.session()
-            let b = try harness.session()
+            let a = try harness.openStream()
+            let b = try harness.openStream()
             try a.query("CREATE TABLE t(x)")
             try a.query("BEGIN")
             try a.query("INSERT INTO t VALUES (1)")

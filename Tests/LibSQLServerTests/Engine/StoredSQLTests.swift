@@ -7,7 +7,7 @@ extension EngineTests {
     @Suite struct StoredSQLTests {
         @Test func storeExecuteAndClose() throws {
             let harness = try EngineHarness()
-            let session = try harness.session()
+            let session = try harness.openStream()
             #expect(try session.handle(.storeSQL(id: 0, sql: "SELECT ? + 1"), version: .v3) == .ok(.storeSQL))
             let result = try session.handle(.execute(Stmt(sqlID: 0, args: [.integer(41)])), version: .v3)
             guard case .ok(.execute(let stmtResult)) = result else { Issue.record("\(result)"); return }
@@ -22,7 +22,7 @@ extension EngineTests {
 
         @Test func protocolViolations() throws {
             let harness = try EngineHarness()
-            let session = try harness.session()
+            let session = try harness.openStream()
             _ = try session.handle(.storeSQL(id: 1, sql: "SELECT 1"), version: .v3)
             #expect(throws: StreamFailure.self) { try session.handle(.storeSQL(id: 1, sql: "SELECT 2"), version: .v3) }
             var both = Stmt(sql: "SELECT 1")
@@ -39,7 +39,7 @@ extension EngineTests {
 
         @Test func limitsOnCountAndSize() throws {
             let harness = try EngineHarness()
-            let session = try harness.session()
+            let session = try harness.openStream()
             #expect(try session.handle(.storeSQL(id: 0, sql: String(repeating: "x", count: 5000)), version: .v3) == .ok(.storeSQL))
             let large = try session.handle(.storeSQL(id: 1, sql: String(repeating: "x", count: 5001)), version: .v3)
             guard case .error(let largeError) = large else { Issue.record("\(large)"); return }
@@ -56,8 +56,8 @@ extension EngineTests {
 
         @Test func storedSQLBelongsToOneStream() throws {
             let harness = try EngineHarness()
-            let a = try harness.session()
-            let b = try harness.session()
+            let a = try harness.openStream()
+            let b = try harness.openStream()
             _ = try a.handle(.storeSQL(id: 1, sql: "SELECT 1"), version: .v3)
             #expect(throws: StreamFailure.self) { try b.handle(.execute(Stmt(sqlID: 1)), version: .v3) }
             #expect(try a.handle(.execute(Stmt(sqlID: 1)), version: .v3) != .error(StatementError.noStatement.protocolError))

@@ -9,7 +9,7 @@ extension EngineTests {
         @Test(arguments: ["BEGIN READONLY", "BEGIN TRANSACTION READONLY", "begin  /* c */ transaction\n readonly ;", "BEGIN READONLY TRANSACTION"])
         func beginReadonlyIsADeferredTransaction(sql: String) throws {
             let harness = try EngineHarness()
-            let session = try harness.session()
+            let session = try harness.openStream()
             try session.query(sql)
             #expect(!session.isAutocommit)
             #expect(try session.handle(.getAutocommit, version: .v3) == .ok(.getAutocommit(isAutocommit: false)))
@@ -22,13 +22,13 @@ extension EngineTests {
 
         @Test func closingRollsBackAndEndsTheStream() throws {
             let harness = try EngineHarness()
-            let session = try harness.session()
+            let session = try harness.openStream()
             try session.query("CREATE TABLE t(a)")
             try session.query("BEGIN")
             try session.query("INSERT INTO t VALUES (1)")
-            #expect(harness.database.sessionCount == 1)
+            #expect(harness.database.streamCount == 1)
             #expect(try session.handle(.close, version: .v3) == .ok(.close))
-            #expect(harness.database.sessionCount == 0)
+            #expect(harness.database.streamCount == 0)
             session.close()
             #expect(session.isAutocommit)
             #expect(try session.handle(.close, version: .v3) == .ok(.close))
@@ -36,18 +36,18 @@ extension EngineTests {
             #expect(throws: StreamFailure.self) { try session.handle(.getAutocommit, version: .v3) }
             #expect(throws: StreamFailure.self) { try session.runCursor(Batch(steps: []), version: .v3) { _ in } }
             #expect(try session.handle(.storeSQL(id: 1, sql: "SELECT 1"), version: .v3) == .ok(.storeSQL))
-            #expect(try harness.session().scalar("SELECT count(*) FROM t") == .integer(0))
+            #expect(try harness.openStream().scalar("SELECT count(*) FROM t") == .integer(0))
         }
 
         @Test func databaseCloseRollsBackEverySession() throws {
             let harness = try EngineHarness()
-            let session = try harness.session()
+            let session = try harness.openStream()
             try session.query("CREATE TABLE t(a)")
             try session.query("BEGIN IMMEDIATE")
             try session.query("INSERT INTO t VALUES (1)")
             harness.database.close()
             #expect(throws: StreamFailure.self) { try session.query("SELECT 1") }
-            #expect(throws: (any Error).self) { try harness.database.openSession() }
+            #expect(throws: (any Error).self) { try harness.database.openStream() }
             let wal = harness.folder.appendingPathComponent("db.sqlite-wal").path
             let walSize = (try? FileManager.default.attributesOfItem(atPath: wal)[.size] as? Int) ?? 0
             #expect(walSize == 0, "the WAL is checkpointed and truncated")
@@ -55,7 +55,7 @@ extension EngineTests {
 
         @Test func concurrentWriteTransactionsLoseNoUpdates() throws {
             let harness = try EngineHarness()
-            let setup = try harness.session()
+            let setup = try harness.openStream()
             try setup.query("CREATE TABLE counter(n INTEGER NOT NULL)")
             try setup.query("INSERT INTO counter VALUES (0)")
             setup.close()
@@ -64,7 +64,7 @@ extension EngineTests {
             let iterations = 5
             let finished = onThreads(sessions) { _ in
                 do {
-                    let session = try harness.session()
+                    let session = try harness.openStream()
                     defer { session.close() }
                     for _ in 0..<iterations {
                         try session.query("BEGIN IMMEDIATE")
@@ -80,13 +80,13 @@ extension EngineTests {
             }
             #expect(finished)
             #expect(failures.withLock { $0 } == [])
-            #expect(try harness.session().scalar("SELECT n FROM counter") == .integer(Int64(sessions * iterations)))
+            #expect(try harness.openStream().scalar("SELECT n FROM counter") == .integer(Int64(sessions * iterations)))
         }
 
         @Test func writerGivesUpAfterTheBusyTimeout() throws {
             let harness = try EngineHarness { $0.busyTimeout = .milliseconds(200) }
-            let holder = try harness.session()
-            let waiter = try harness.session()
+            let holder = try harness.openStream()
+            let waiter = try harness.openStream()
             try holder.query("CREATE TABLE t(a)")
             try holder.query("BEGIN IMMEDIATE")
             let start = ContinuousClock.now
@@ -107,8 +107,8 @@ extension EngineTests {
                 $0.transactionTimeout = .milliseconds(300)
                 $0.busyTimeout = .seconds(4)
             }
-            let holder = try harness.session()
-            let waiter = try harness.session()
+            let holder = try harness.openStream()
+            let waiter = try harness.openStream()
             try holder.query("CREATE TABLE t(a)")
             try holder.query("BEGIN IMMEDIATE")
             try holder.query("INSERT INTO t VALUES ('holder')")
@@ -149,8 +149,8 @@ extension EngineTests {
                 $0.transactionTimeout = .milliseconds(300)
                 $0.busyTimeout = .milliseconds(300)
             }
-            let holder = try harness.session()
-            let waiter = try harness.session()
+            let holder = try harness.openStream()
+            let waiter = try harness.openStream()
             try holder.query("CREATE TABLE t(a)")
             try holder.query("BEGIN IMMEDIATE")
             try holder.query("INSERT INTO t VALUES ('holder')")
@@ -166,8 +166,8 @@ extension EngineTests {
                 $0.transactionTimeout = .milliseconds(200)
                 $0.busyTimeout = .seconds(4)
             }
-            let holder = try harness.session()
-            let waiter = try harness.session()
+            let holder = try harness.openStream()
+            let waiter = try harness.openStream()
             try holder.query("CREATE TABLE t(a)")
             try holder.query("BEGIN IMMEDIATE")
             let done = Atomic<Bool>(false)
@@ -195,8 +195,8 @@ extension EngineTests {
                 $0.transactionTimeout = .milliseconds(300)
                 $0.busyTimeout = .seconds(4)
             }
-            let holder = try harness.session()
-            let waiter = try harness.session()
+            let holder = try harness.openStream()
+            let waiter = try harness.openStream()
             try holder.query("CREATE TABLE t(a)")
             try holder.query("BEGIN IMMEDIATE")
             try holder.query("INSERT INTO t VALUES ('holder')")

@@ -134,9 +134,9 @@ extension EngineTests {
             let count = 50
             let run = try await Self.onThread { () throws -> Contention in
                 let harness = try EngineHarness()
-                try harness.session().query("CREATE TABLE counter(n INTEGER)")
-                try harness.session().query("INSERT INTO counter VALUES (0)")
-                let sessions = try (0..<count).map { _ in try harness.session() }
+                try harness.openStream().query("CREATE TABLE counter(n INTEGER)")
+                try harness.openStream().query("INSERT INTO counter VALUES (0)")
+                let sessions = try (0..<count).map { _ in try harness.openStream() }
                 let writers = Mutex<[Writer]>([])
                 let failures = Mutex<[String]>([])
                 let start = DispatchSemaphore(value: 0)
@@ -164,7 +164,7 @@ extension EngineTests {
                 let done = finished.wait(timeout: .now() + 60) == .success
                 return Contention(
                     writers: writers.withLock { $0 }, failures: failures.withLock { $0 }, finished: done,
-                    counter: try harness.session().scalar("SELECT n FROM counter"))
+                    counter: try harness.openStream().scalar("SELECT n FROM counter"))
             }
             #expect(run.finished)
             #expect(run.failures.isEmpty, "\(run.failures)")

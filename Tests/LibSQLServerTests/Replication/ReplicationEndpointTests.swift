@@ -97,4 +97,38 @@ struct ReplicationEndpointTests {
             #expect(raw.text.contains(#""replication_index":""#), "\(raw.text)")
         }
     }
+
+    @Test("concurrent writers each get an index at a commit boundary, never below a write that finished before theirs began")
+    func replicationIndexUnderConcurrentWriters() async throws {
+        try await ServerHarness.withReplication { harness throws in
+            _ = try await harness.query("CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT)")
+            struct Write: Sendable { var sent: ContinuousClock.Instant, received: ContinuousClock.Instant, index: UInt64 }
+            let writes = try await withThrowingTaskGroup(of: [Write].self) { group in
+                for writer in 0..<8 {
+                    group.addTask {
+                        var mine: [Write] = []
+                        for step in 0..<25 {
+                            let sent = ContinuousClock.now
+                            let result = try await harness.query("INSERT INTO t(v) VALUES ('\(writer)-\(step)')")
+                            mine.append(Write(sent: sent, received: .now, index: try #require(result.replicationIndex)))
+                        }
+                        return mine
+                    }
+                }
+                return try await group.reduce(into: []) { $0 += $1 }
+            }
+            let (frames, _) = try await harness.pullGeneration(1)
+            for write in writes {
+                // The index names the last frame of a commit that includes the write.
+                let frame = try #require(frames.indices.contains(Int(write.index) - 1) ? frames[Int(write.index) - 1] : nil)
+                let commitSize = frame.prefix(8).suffix(4).reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
+                #expect(commitSize != 0, "frame \(write.index) is not a commit frame")
+            }
+            var stale = 0
+            for earlier in writes {
+                for later in writes where earlier.received < later.sent && later.index <= earlier.index { stale += 1 }
+            }
+            #expect(stale == 0, "\(stale) writes got an index no higher than a write that finished before they began")
+        }
+    }
 }

@@ -4,7 +4,7 @@ import Hrana
 /// Inline runs: a query that finishes within a small time limit runs on the thread that handles its HTTP
 /// request, saving the hand-off to a worker thread and back. Anything else (a write, a lock wait, a query
 /// that runs longer) stops without having changed anything and runs again on a worker thread.
-extension SessionEngine {
+extension StreamExecution {
     /// Runs an `execute` request inline when it is a read-only query on a stream in autocommit mode that
     /// finishes within `limit`; `nil` when it must run on a worker thread with ``handle(_:version:)``.
     func executeInline(_ stmt: Stmt, limit: Duration) throws(StreamFailure) -> StreamResult? {

@@ -2,13 +2,14 @@ import Hrana
 import Logging
 import SQLiteCore
 
-/// The state and logic of one stream. `@unchecked Sendable`: only ever used under its ``StreamSession``'s lock.
-final class SessionEngine: @unchecked Sendable {
+/// The state and logic of one stream. `@unchecked Sendable`: only ever used under its ``HranaStream``'s lock.
+final class StreamExecution: @unchecked Sendable {
     let connection: SQLiteConnection
     let configuration: EngineConfiguration
-    let control: SessionControl
+    let control: StreamControl
     let logger: Logger
-    private var storedSQL: [Int32: String] = [:]
+    /// The SQL stored by `store_sql`, by id.
+    private(set) var storedSQL: [Int32: String] = [:]
     private(set) var isClosed = false
     /// Whether a statement of the current request failed with `TRANSACTION_TIMEOUT`.
     var observedTimeout = false
@@ -17,7 +18,7 @@ final class SessionEngine: @unchecked Sendable {
     /// Whether the current statement runs inline (see ``executeInline(_:limit:)``).
     var isRunningInline = false
 
-    init(connection: SQLiteConnection, configuration: EngineConfiguration, control: SessionControl, logger: Logger) {
+    init(connection: SQLiteConnection, configuration: EngineConfiguration, control: StreamControl, logger: Logger) {
         self.connection = connection
         self.configuration = configuration
         self.control = control

@@ -8,25 +8,25 @@ import Synchronization
 /// Thread-safe (an internal lock serializes requests); every call blocks the calling thread while SQLite
 /// works, so run them on a dedicated thread pool, never on the Swift concurrency pool. The exception is
 /// ``handleInline(_:version:limit:)``, whose work is bounded by its time limit.
-final class StreamSession: Sendable {
-    private let engine: Mutex<SessionEngine>
+final class HranaStream: Sendable {
+    private let execution: Mutex<StreamExecution>
     private let connection: SQLiteConnection
-    let control: SessionControl
-    private let onClose: @Sendable (StreamSession) -> Void
+    let control: StreamControl
+    private let onClose: @Sendable (HranaStream) -> Void
 
     init(
-        connection: SQLiteConnection, control: SessionControl, configuration: EngineConfiguration, logger: Logger,
-        onClose: @escaping @Sendable (StreamSession) -> Void
+        connection: SQLiteConnection, control: StreamControl, configuration: EngineConfiguration, logger: Logger,
+        onClose: @escaping @Sendable (HranaStream) -> Void
     ) {
         self.connection = connection
         self.control = control
         self.onClose = onClose
-        self.engine = Mutex(SessionEngine(
+        self.execution = Mutex(StreamExecution(
             connection: connection, configuration: configuration, control: control, logger: logger))
     }
 
     deinit {
-        engine.withLock { $0.close() }
+        execution.withLock { $0.close() }
     }
 
     /// Runs one pipeline request. Statement, batch and SQL errors come back as `.error(ProtocolError)`;
@@ -36,21 +36,21 @@ final class StreamSession: Sendable {
             close()
             return .ok(.close)
         }
-        return try engine.withLock { (engine) throws(StreamFailure) -> StreamResult in
-            try engine.handle(request, version: version)
+        return try execution.withLock { (execution) throws(StreamFailure) -> StreamResult in
+            try execution.handle(request, version: version)
         }
     }
 
     /// Runs a request on the calling thread when it is cheap: a query that finishes within `limit` (see
-    /// ``SessionEngine/executeInline(_:limit:)``), `get_autocommit`, `store_sql` or `close_sql`. `nil` when
+    /// ``StreamExecution/executeInline(_:limit:)``), `get_autocommit`, `store_sql` or `close_sql`. `nil` when
     /// it must run on a worker thread with ``handle(_:version:)``; nothing has changed then.
     func handleInline(
         _ request: StreamRequest, version: ProtocolVersion, limit: Duration
     ) throws(StreamFailure) -> StreamResult? {
         switch request {
         case .execute(let stmt):
-            return try engine.withLock { (engine) throws(StreamFailure) -> StreamResult? in
-                try engine.executeInline(stmt, limit: limit)
+            return try execution.withLock { (execution) throws(StreamFailure) -> StreamResult? in
+                try execution.executeInline(stmt, limit: limit)
             }
         case .getAutocommit, .storeSQL, .closeSQL:
             return try handle(request, version: version)
@@ -65,25 +65,31 @@ final class StreamSession: Sendable {
     func runCursor(
         _ batch: Batch, version: ProtocolVersion, emit: (CursorEntry) throws -> Void
     ) throws(StreamFailure) {
-        try engine.withLock { (engine) throws(StreamFailure) in
-            try engine.runCursor(batch, version: version, emit: emit)
+        try execution.withLock { (execution) throws(StreamFailure) in
+            try execution.runCursor(batch, version: version, emit: emit)
         }
     }
 
     /// Whether the connection is in autocommit mode (true once closed).
-    var isAutocommit: Bool { engine.withLock { $0.isAutocommit } }
+    var isAutocommit: Bool { execution.withLock { $0.isAutocommit } }
 
-    /// Whether the connection is open and in autocommit mode, fit to serve another stream (see ``SessionPool``).
-    var isOpenInAutocommit: Bool { engine.withLock { !$0.isClosed && $0.connection.isAutocommit } }
+    /// Whether the connection is open, in autocommit mode and holds no stored SQL: fit to serve another
+    /// stream (see ``StreamPool``).
+    var isRecyclable: Bool {
+        execution.withLock { !$0.isClosed && $0.connection.isAutocommit && $0.storedSQL.isEmpty }
+    }
+
+    /// The SQL stored on the stream by `store_sql`, by id (the one record of it).
+    var storedSQL: [Int32: String] { execution.withLock { $0.storedSQL } }
 
     /// Whether ``close()`` has run.
-    var isClosed: Bool { engine.withLock { $0.isClosed } }
+    var isClosed: Bool { execution.withLock { $0.isClosed } }
 
     /// Rolls back any open transaction and closes the connection. Idempotent.
     func close() {
-        let wasOpen = engine.withLock { engine in
-            defer { engine.close() }
-            return !engine.isClosed
+        let wasOpen = execution.withLock { execution in
+            defer { execution.close() }
+            return !execution.isClosed
         }
         if wasOpen { onClose(self) }
     }
@@ -94,12 +100,12 @@ final class StreamSession: Sendable {
         connection.interrupt()
     }
 
-    /// Forces a rollback when this session has held the write lock since before `deadline`: at once when it
+    /// Forces a rollback when this stream has held the write lock since before `deadline`: at once when it
     /// is idle, else by interrupting its running statement. Returns whether it acted.
     func enforceTransactionTimeout(deadline: ContinuousClock.Instant) -> Bool {
         guard let since = control.writeLockSince, since < deadline else { return false }
-        let handled: Bool? = engine.withLockIfAvailable { engine in
-            engine.forceRollbackForTimeout()
+        let handled: Bool? = execution.withLockIfAvailable { execution in
+            execution.forceRollbackForTimeout()
             return true
         }
         if handled == nil {

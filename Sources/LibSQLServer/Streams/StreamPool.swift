@@ -1,40 +1,40 @@
 import Hrana
-import Synchronization
+import NIOConcurrencyHelpers
 
-/// Idle sessions kept open for reuse by the next new stream, so that the common one-request stream
+/// Idle streams kept open for reuse by the next new stream, so that the common one-request stream
 /// (`[execute, close]` without a baton) does not open and close a SQLite connection every time.
 ///
-/// Only sessions that cannot carry state to the next stream are recycled: the stream lived for one request,
+/// Only streams that cannot carry state to the next stream are recycled: the stream lived for one request,
 /// ended in autocommit mode with no stored SQL, and its SQL never mentions `PRAGMA`, `ATTACH`, `DETACH` or
 /// `TEMP` (connection settings, attached databases and temporary objects stay with a connection).
 ///
 /// A connection also keeps counters that no API resets: `last_insert_rowid()`, `changes()` and
 /// `total_changes()`. A fresh sqld connection reports 0 for them, so a pooled connection only serves a new
 /// stream that cannot read them (see ``mayServe(_:)``).
-final class SessionPool: Sendable {
-    private let idle = Mutex<[StreamSession]>([])
+final class StreamPool: Sendable {
+    private let idle = NIOLockedValueBox<[HranaStream]>([])
     private let capacity: Int
 
     init(capacity: Int = 16) {
         self.capacity = capacity
     }
 
-    func take() -> StreamSession? {
-        idle.withLock { $0.popLast() }
+    func take() -> HranaStream? {
+        idle.withLockedValue { $0.popLast() }
     }
 
-    /// Keeps the session for reuse; returns it when the pool is full (the caller closes it on a worker thread).
-    func put(_ session: StreamSession) -> StreamSession? {
-        idle.withLock { idle in
-            guard idle.count < capacity else { return session }
-            idle.append(session)
+    /// Keeps the stream for reuse; returns it when the pool is full (the caller closes it on a worker thread).
+    func put(_ stream: HranaStream) -> HranaStream? {
+        idle.withLockedValue { idle in
+            guard idle.count < capacity else { return stream }
+            idle.append(stream)
             return nil
         }
     }
 
-    /// Empties the pool; returns the sessions to close.
-    func drain() -> [StreamSession] {
-        idle.withLock { idle in
+    /// Empties the pool; returns the streams to close.
+    func drain() -> [HranaStream] {
+        idle.withLockedValue { idle in
             defer { idle.removeAll() }
             return idle
         }

@@ -3,7 +3,7 @@ import Hrana
 import SQLiteCore
 
 /// Running single statements: exactly one statement per text, arguments, results, sqld's counters.
-extension SessionEngine {
+extension StreamExecution {
     /// Runs a statement and collects its result, charging its estimated size to `budget`.
     func executeCollecting(
         _ stmt: Stmt, sql: String, budget: inout ResponseBudget
@@ -27,7 +27,7 @@ extension SessionEngine {
     }
 
     /// What a statement reports besides its columns and rows.
-    struct Outcome {
+    struct StatementOutcome {
         var affectedRowCount: UInt64
         var lastInsertRowID: Int64?
         var rowsRead: UInt64
@@ -39,7 +39,7 @@ extension SessionEngine {
         _ stmt: Stmt, sql: String, wantRows: Bool,
         onBegin: ([Column]) throws(ExecutionStop) -> Void,
         onRow: ([Value]) throws(ExecutionStop) -> Void
-    ) throws(ExecutionStop) -> Outcome {
+    ) throws(ExecutionStop) -> StatementOutcome {
         if refuseForTimeout() { throw .failed(EngineError.transactionTimeout) }
         let statement: SQLiteStatement
         do {
@@ -91,14 +91,14 @@ extension SessionEngine {
         }
         noteReadOnlyBegin(sql)
         let elapsed = clock.now - start
-        return Outcome(
+        return StatementOutcome(
             affectedRowCount: kind.changesRows ? UInt64(max(0, connection.changes)) : 0,
             lastInsertRowID: kind == .insert ? connection.lastInsertRowID : nil,
             rowsRead: rowCount,
             durationMS: Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15)
     }
 
-    /// Waits for this session's turn in the write queue before a statement that may take the write lock
+    /// Waits for this stream's turn in the write queue before a statement that may take the write lock
     /// (`sqlite3_stmt_readonly` false, `BEGIN IMMEDIATE` included) when it does not hold it yet; returns
     /// false when the busy timeout passed first.
     func takeWriteTurn(for statement: SQLiteStatement) -> Bool {

@@ -99,13 +99,11 @@ enum WriteClassifier {
                 index += 2
                 while index + 1 < chars.count, !(chars[index] == "*" && chars[index + 1] == "/") { index += 1 }
                 index += 2
-            case _ where char.properties.isWhitespace:
+            case _ where isWhitespace(char):
                 index += 1
-            case _ where char.properties.isAlphabetic || char == "_" || char.properties.numericType != nil:
+            case _ where startsWord(char):
                 var word = ""
-                while index < chars.count,
-                      chars[index].properties.isAlphabetic || chars[index] == "_" || chars[index] == "$"
-                        || chars[index].properties.numericType != nil {
+                while index < chars.count, startsWord(chars[index]) || chars[index] == "$" {
                     word.unicodeScalars.append(chars[index])
                     index += 1
                 }
@@ -117,5 +115,20 @@ enum WriteClassifier {
         }
         flush()
         return statements
+    }
+
+    private static func isWhitespace(_ char: Unicode.Scalar) -> Bool {
+        if char.isASCII { return char == " " || (char.value >= 0x09 && char.value <= 0x0D) }
+        return char.properties.isWhitespace
+    }
+
+    /// Letters, digits and `_` (ASCII without a Unicode property lookup, which dominates the cost of the scan).
+    private static func startsWord(_ char: Unicode.Scalar) -> Bool {
+        if char.isASCII {
+            let value = char.value
+            return (value >= 0x61 && value <= 0x7A) || (value >= 0x41 && value <= 0x5A) || (value >= 0x30 && value <= 0x39)
+                || value == 0x5F
+        }
+        return char.properties.isAlphabetic || char.properties.numericType != nil
     }
 }

@@ -1,8 +1,8 @@
 import SQLiteCore
 import Synchronization
 
-/// What the transaction-timeout enforcer and a session share, outside the session's main lock.
-final class SessionControl: Sendable {
+/// What the transaction-timeout enforcer and a stream share, outside the stream's main lock.
+final class StreamControl: Sendable {
     private struct State {
         var writeLockSince: ContinuousClock.Instant?
         var timeoutRequested = false
@@ -15,20 +15,21 @@ final class SessionControl: Sendable {
         let queue: WriteQueue
         let timeout: Duration
         /// Runs while waiting; returns whether it forced a holder of the write lock to roll back.
-        let onWait: @Sendable (SessionControl) -> Bool
+        let onWait: @Sendable (StreamControl) -> Bool
     }
 
     private let state = Mutex(State())
+    private let lastCommit = Atomic<UInt64>(0)
     private let writeAccess: WriteAccess?
     /// The time limit of the statement running inline, if any (read by SQLite's handlers).
     let inline = InlineBudget()
 
-    /// Creates the control of one session; without `writeAccess` its writes do not queue.
+    /// Creates the control of one stream; without `writeAccess` its writes do not queue.
     init(writeAccess: WriteAccess? = nil) {
         self.writeAccess = writeAccess
     }
 
-    /// Waits for this session's turn in the write queue (see ``WriteQueue``) while the queue moves, giving
+    /// Waits for this stream's turn in the write queue (see ``WriteQueue``) while the queue moves, giving
     /// up when one holder kept the turn for the busy timeout (up to twice that when the wait forced a holder
     /// to roll back); returns whether the turn came. The turn is kept until ``noteWriteLock(held:since:)``
     /// reports the write lock released.
@@ -44,7 +45,7 @@ final class SessionControl: Sendable {
         return granted
     }
 
-    /// Records whether the session holds the write lock after a statement that started at `since`; when it
+    /// Records whether the stream holds the write lock after a statement that started at `since`; when it
     /// does not, its turn in the write queue ends.
     func noteWriteLock(held: Bool, since: ContinuousClock.Instant) {
         let endsTurn = state.withLock { state -> Bool in
@@ -59,16 +60,24 @@ final class SessionControl: Sendable {
         if endsTurn { writeAccess?.queue.release(ObjectIdentifier(self)) }
     }
 
-    /// Marks a rollback under way: the transaction-timeout enforcer leaves the session alone (its write-lock
+    /// Marks a rollback under way: the transaction-timeout enforcer leaves the stream alone (its write-lock
     /// time is cleared), while its turn in the write queue lasts until ``noteWriteLock(held:since:)``.
     func noteRollingBack() {
         state.withLock { $0.writeLockSince = nil }
     }
 
-    /// When the session took the write lock, if it holds it.
+    /// Records the number of a commit of this stream's connection (see ``CommitSequence``).
+    func noteCommit(_ number: UInt64) {
+        lastCommit.store(number, ordering: .sequentiallyConsistent)
+    }
+
+    /// The number of this stream's last commit (0 before any, or when commits are not counted).
+    var lastCommitNumber: UInt64 { lastCommit.load(ordering: .sequentiallyConsistent) }
+
+    /// When the stream took the write lock, if it holds it.
     var writeLockSince: ContinuousClock.Instant? { state.withLock { $0.writeLockSince } }
 
-    /// Asks a busy session to roll back when it next can (its statement is being interrupted).
+    /// Asks a busy stream to roll back when it next can (its statement is being interrupted).
     func requestTimeout() {
         state.withLock { $0.timeoutRequested = true }
     }
@@ -81,7 +90,7 @@ final class SessionControl: Sendable {
         }
     }
 
-    /// Marks the session as force-rolled-back: its next request's statements fail with `TRANSACTION_TIMEOUT`.
+    /// Marks the stream as force-rolled-back: its next request's statements fail with `TRANSACTION_TIMEOUT`.
     func setTimedOut() {
         state.withLock { state in
             state.timedOut = true

@@ -2,9 +2,9 @@ import CSQLite
 import Hrana
 import SQLiteCore
 
-/// The transaction timeout as seen from the session: forced rollbacks and `TRANSACTION_TIMEOUT` errors.
-extension SessionEngine {
-    /// Rolls back the open transaction of an idle session whose write lock was held too long.
+/// The transaction timeout as seen from the stream: forced rollbacks and `TRANSACTION_TIMEOUT` errors.
+extension StreamExecution {
+    /// Rolls back the open transaction of an idle stream whose write lock was held too long.
     func forceRollbackForTimeout() {
         guard !isClosed, connection.transactionState == .write else { return }
         rollback()
@@ -13,7 +13,7 @@ extension SessionEngine {
     }
 
     /// Whether the next statement must fail with `TRANSACTION_TIMEOUT`; turns a pending timeout of a
-    /// session still holding the write lock into a rollback first.
+    /// stream still holding the write lock into a rollback first.
     func refuseForTimeout() -> Bool {
         applyTimeoutRequest()
         guard control.isTimedOut else { return false }
@@ -32,7 +32,7 @@ extension SessionEngine {
     }
 
     /// Like sqld, a forced rollback fails every remaining statement of the first request that notices it
-    /// (the next request when the session was idle, else the interrupted one); then the flag clears.
+    /// (the next request when the stream was idle, else the interrupted one); then the flag clears.
     func finishRequest() {
         applyTimeoutRequest()
         if observedTimeout {
@@ -43,9 +43,9 @@ extension SessionEngine {
 
     /// Rolls back the open transaction. Should `ROLLBACK` fail with the transaction still open, the
     /// connection is closed (which ends the transaction and releases its locks) rather than left holding it:
-    /// the stream's next request fails, and the session is never pooled.
+    /// the stream's next request fails, and the stream is never pooled.
     func rollback() {
-        // The transaction-timeout enforcer stops interrupting this session, so that it cannot interrupt the ROLLBACK.
+        // The transaction-timeout enforcer stops interrupting this stream, so that it cannot interrupt the ROLLBACK.
         control.noteRollingBack()
         var attempts = 0
         while true {

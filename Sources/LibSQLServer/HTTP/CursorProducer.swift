@@ -2,6 +2,14 @@ import Foundation
 import Hrana
 import Hummingbird
 
+/// What a stream is fit for once a cursor batch has run on it.
+enum CursorEnding: Equatable {
+    /// The stream may take its next baton (including after the client went away).
+    case reusable
+    /// A protocol error: the stream must be forgotten and closed.
+    case broken
+}
+
 /// Runs a cursor batch on a pool thread and streams its entries as newline-delimited JSON into a pipe.
 ///
 /// The stream's fate is settled before the client can see the end of the batch: each entry is held back
@@ -12,26 +20,18 @@ enum CursorProducer {
     /// Rows are gathered into chunks of about this size; other entries are sent with the next one.
     static let chunkSize = 32 * 1024
 
-    /// What the stream is fit for once the batch has run.
-    enum Outcome: Equatable {
-        /// The stream may take its next baton (including after the client went away).
-        case reusable
-        /// A protocol error: the stream must be forgotten and closed.
-        case broken
-    }
-
-    /// Runs `batch`, calls `settle` once the session is idle again, then sends what is left and finishes
+    /// Runs `batch`, calls `settle` once the stream is idle again, then sends what is left and finishes
     /// the pipe. Blocks the calling thread.
     static func run(
-        _ batch: Batch, session: StreamSession, pipe: CursorPipe,
-        encode: (CursorEntry) throws(HranaCodingError) -> Data = ResponseEncoding.encode, settle: (Outcome) -> Void
+        _ batch: Batch, stream: HranaStream, pipe: CursorPipe,
+        encode: (CursorEntry) throws(HranaCodingError) -> Data = ResponseEncoding.encode, settle: (CursorEnding) -> Void
     ) {
         defer { pipe.finish() }
         var pending = ByteBuffer()
         var sendBeforeNext = false
-        var outcome = Outcome.reusable
+        var ending = CursorEnding.reusable
         do {
-            try session.runCursor(batch, version: .v3) { entry in
+            try stream.runCursor(batch, version: .v3) { entry in
                 if sendBeforeNext || pending.readableBytes >= chunkSize {
                     try pipe.send(pending)
                     pending.clear()
@@ -41,7 +41,7 @@ enum CursorProducer {
             }
         } catch {
             if !pipe.isCancelled {
-                outcome = .broken
+                ending = .broken
                 // Also what an entry that could not be encoded ends with. Should this entry itself fail, the body
                 // ends without a final entry, which clients report as an incomplete cursor.
                 let entry = CursorEntry.error(ProtocolError(message: error.message, code: "PROTOCOL_ERROR"))
@@ -49,7 +49,7 @@ enum CursorProducer {
             }
         }
         pipe.producerStopped()
-        settle(outcome)
+        settle(ending)
         if pending.readableBytes > 0 { try? pipe.send(pending) }
     }
 

@@ -1,5 +1,5 @@
 import Foundation
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// Why a baton does not lead to a usable stream.
 enum BatonRejection: Error, Sendable, Equatable {
@@ -15,21 +15,19 @@ enum BatonRejection: Error, Sendable, Equatable {
 struct StreamLease: Sendable {
     var streamID: UInt64
     var sequence: UInt64
-    var session: StreamSession
-    /// SQL stored on the stream, mirrored here to classify `sql_id` statements for read-only tokens.
-    var storedSQL: [Int32: String]
+    var stream: HranaStream
 }
 
 /// The HTTP streams of one server: which baton is current, who is using a stream, and which streams
-/// expired. Sessions are never closed under the lock; callers get them back to close.
+/// expired. Streams are never closed under the lock; callers get them back to close.
 final class StreamRegistry: Sendable {
     private enum Slot {
-        case available(session: StreamSession, sequence: UInt64, idleSince: ContinuousClock.Instant, storedSQL: [Int32: String])
+        case available(stream: HranaStream, sequence: UInt64, idleSince: ContinuousClock.Instant)
         case inUse(sequence: UInt64)
         case expired(since: ContinuousClock.Instant)
     }
 
-    private let slots = Mutex<[UInt64: Slot]>([:])
+    private let slots = NIOLockedValueBox<[UInt64: Slot]>([:])
     private let codec: BatonCodec
     private let idleTimeout: Duration
     private let retention: Duration
@@ -41,28 +39,28 @@ final class StreamRegistry: Sendable {
     }
 
     /// Registers a new stream and leases it to the current request.
-    func create(session: StreamSession) -> StreamLease {
-        slots.withLock { slots in
+    func create(stream: HranaStream) -> StreamLease {
+        slots.withLockedValue { slots in
             var streamID = UInt64.random(in: 1...UInt64.max)
             while slots[streamID] != nil { streamID = UInt64.random(in: 1...UInt64.max) }
             let sequence = UInt64.random(in: 0...(UInt64.max >> 1))
             slots[streamID] = .inUse(sequence: sequence)
-            return StreamLease(streamID: streamID, sequence: sequence, session: session, storedSQL: [:])
+            return StreamLease(streamID: streamID, sequence: sequence, stream: stream)
         }
     }
 
     /// Leases the stream a baton names, if the baton is its current one and the stream is idle.
     func acquire(baton: String) -> Result<StreamLease, BatonRejection> {
         guard let decoded = codec.decode(baton) else { return .failure(.invalid) }
-        return slots.withLock { slots in
+        return slots.withLockedValue { slots in
             switch slots[decoded.streamID] {
             case nil: return .failure(.invalid)
             case .expired: return .failure(.expired)
             case .inUse: return .failure(.alreadyUsed)
-            case .available(let session, let sequence, _, let storedSQL):
+            case .available(let stream, let sequence, _):
                 guard sequence == decoded.sequence else { return .failure(.alreadyUsed) }
                 slots[decoded.streamID] = .inUse(sequence: sequence)
-                return .success(StreamLease(streamID: decoded.streamID, sequence: sequence, session: session, storedSQL: storedSQL))
+                return .success(StreamLease(streamID: decoded.streamID, sequence: sequence, stream: stream))
             }
         }
     }
@@ -74,33 +72,31 @@ final class StreamRegistry: Sendable {
 
     /// Makes the stream available again under the baton of ``nextBaton(for:)``.
     func release(_ lease: StreamLease) {
-        slots.withLock { slots in
-            slots[lease.streamID] = .available(
-                session: lease.session, sequence: lease.sequence &+ 1, idleSince: .now, storedSQL: lease.storedSQL)
+        slots.withLockedValue { slots in
+            slots[lease.streamID] = .available(stream: lease.stream, sequence: lease.sequence &+ 1, idleSince: .now)
         }
     }
 
     /// Gives a leased stream back untouched: its current baton stays valid.
     func restore(_ lease: StreamLease) {
-        slots.withLock { slots in
-            slots[lease.streamID] = .available(
-                session: lease.session, sequence: lease.sequence, idleSince: .now, storedSQL: lease.storedSQL)
+        slots.withLockedValue { slots in
+            slots[lease.streamID] = .available(stream: lease.stream, sequence: lease.sequence, idleSince: .now)
         }
     }
 
     /// Forgets a leased stream (closed, or dropped after a protocol error); its batons become invalid.
     func remove(_ lease: StreamLease) {
-        _ = slots.withLock { $0.removeValue(forKey: lease.streamID) }
+        _ = slots.withLockedValue { $0.removeValue(forKey: lease.streamID) }
     }
 
-    /// Expires idle streams and purges old tombstones; returns the sessions to close.
-    func sweep(now: ContinuousClock.Instant = .now) -> [StreamSession] {
-        slots.withLock { slots in
-            var expired: [StreamSession] = []
+    /// Expires idle streams and purges old tombstones; returns the streams to close.
+    func sweep(now: ContinuousClock.Instant = .now) -> [HranaStream] {
+        slots.withLockedValue { slots in
+            var expired: [HranaStream] = []
             for (id, slot) in slots {
                 switch slot {
-                case .available(let session, _, let idleSince, _) where now - idleSince >= idleTimeout:
-                    expired.append(session)
+                case .available(let stream, _, let idleSince) where now - idleSince >= idleTimeout:
+                    expired.append(stream)
                     slots[id] = .expired(since: now)
                 case .expired(let since) where now - since >= retention:
                     slots.removeValue(forKey: id)
@@ -112,21 +108,21 @@ final class StreamRegistry: Sendable {
         }
     }
 
-    /// Forgets every stream; returns the idle sessions to close (leased ones are closed by their holders).
-    func removeAll() -> [StreamSession] {
-        slots.withLock { slots in
-            let sessions = slots.values.compactMap { slot -> StreamSession? in
-                if case .available(let session, _, _, _) = slot { return session }
+    /// Forgets every stream; returns the idle streams to close (leased ones are closed by their holders).
+    func removeAll() -> [HranaStream] {
+        slots.withLockedValue { slots in
+            let streams = slots.values.compactMap { slot -> HranaStream? in
+                if case .available(let stream, _, _) = slot { return stream }
                 return nil
             }
             slots.removeAll()
-            return sessions
+            return streams
         }
     }
 
     /// The number of live (not expired) streams.
     var liveStreamCount: Int {
-        slots.withLock { slots in
+        slots.withLockedValue { slots in
             slots.values.count { if case .expired = $0 { false } else { true } }
         }
     }
