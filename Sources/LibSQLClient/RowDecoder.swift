@@ -23,7 +23,7 @@ struct RowDecoder: Decoder {
             throw DecodingError.typeMismatch(
                 Any.self, .init(codingPath: codingPath, debugDescription: "A single value needs a one-column row"))
         }
-        return ValueContainer(value: row.values[0], codingPath: codingPath)
+        return SingleValueDecoder<RowValueRules>(value: row.values[0], codingPath: codingPath)
     }
 
     struct KeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
@@ -47,7 +47,7 @@ struct RowDecoder: Decoder {
         }
 
         func decode<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T {
-            try ValueContainer(value: value(key), codingPath: [key]).decode(type)
+            try RowValueRules.decode(type, from: value(key), codingPath: [key])
         }
 
         func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type, forKey key: Key) throws
@@ -65,50 +65,19 @@ struct RowDecoder: Decoder {
         func superDecoder() throws -> any Decoder { RowDecoder(row: row) }
         func superDecoder(forKey key: Key) throws -> any Decoder { RowDecoder(row: row) }
     }
+}
 
-    struct ValueContainer: SingleValueDecodingContainer {
-        let value: Value
-        let codingPath: [any CodingKey]
-
-        func decodeNil() -> Bool { value == Value.null }
-
-        func decode<T: Decodable>(_ type: T.Type) throws -> T {
-            if let sqlType = type as? any SQLValueDecodable.Type {
-                do {
-                    return try sqlType.init(sqlValue: value) as! T
-                } catch let error as LibSQLError {
-                    throw DecodingError.typeMismatch(type, .init(codingPath: codingPath, debugDescription: error.message))
-                }
-            }
+/// The client's rules for one value: `SQLValueDecodable` types convert themselves, others decode from a single
+/// value, and JSON text decodes into nested `Decodable` values.
+enum RowValueRules: SQLValueDecodingRules {
+    static func decode<T: Decodable>(_ type: T.Type, from value: Value, codingPath: [any CodingKey]) throws -> T {
+        if let sqlType = type as? any SQLValueDecodable.Type {
             do {
-                return try T(from: ValueDecoder(value: value, codingPath: codingPath))
-            } catch {
-                guard case .text(let text) = value, let json = try? JSONDecoder().decode(type, from: Data(text.utf8)) else {
-                    throw error
-                }
-                return json
+                return try sqlType.init(sqlValue: value) as! T
+            } catch let error as LibSQLError {
+                throw DecodingError.typeMismatch(type, .init(codingPath: codingPath, debugDescription: error.message))
             }
         }
-    }
-
-    /// A decoder over one value, for enums and wrappers that decode from a single value.
-    struct ValueDecoder: Decoder {
-        let value: Value
-        let codingPath: [any CodingKey]
-        var userInfo: [CodingUserInfoKey: Any] { [:] }
-
-        func container<Key: CodingKey>(keyedBy type: Key.Type) throws -> KeyedDecodingContainer<Key> {
-            throw DecodingError.typeMismatch(
-                type, .init(codingPath: codingPath, debugDescription: "Cannot decode a keyed value from a \(value.typeName) column"))
-        }
-
-        func unkeyedContainer() throws -> any UnkeyedDecodingContainer {
-            throw DecodingError.typeMismatch(
-                [Any].self, .init(codingPath: codingPath, debugDescription: "Cannot decode a list from a \(value.typeName) column"))
-        }
-
-        func singleValueContainer() throws -> any SingleValueDecodingContainer {
-            ValueContainer(value: value, codingPath: codingPath)
-        }
+        return try SingleValueDecoder<RowValueRules>.decodeNested(type, from: value, codingPath: codingPath, json: { JSONDecoder() })
     }
 }

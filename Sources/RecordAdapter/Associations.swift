@@ -30,6 +30,8 @@ public struct BelongsTo<Owner: Model, Target: Model>: Sendable {
 public struct HasMany<Owner: Model, Target: Model>: Sendable {
     /// The target's column holding the owner's primary key.
     public let foreignKey: String
+    /// What destroying the owner does to the targets (run when the association is in ``Model/dependents``).
+    public var dependent: DependentAction?
 
     /// A query for the targets of one record, to refine further (`.order(…)`, `.where(…)`).
     public func query(for owner: Owner, on connection: RecordConnection? = nil) throws -> Query<Target> {
@@ -57,6 +59,8 @@ public struct HasMany<Owner: Model, Target: Model>: Sendable {
 public struct HasOne<Owner: Model, Target: Model>: Sendable {
     /// The target's column holding the owner's primary key.
     public let foreignKey: String
+    /// What destroying the owner does to the target (run when the association is in ``Model/dependents``).
+    public var dependent: DependentAction?
 
     /// The target of one record, or `nil`.
     public func load(for owner: Owner, on connection: RecordConnection? = nil) async throws -> Target? {
@@ -65,7 +69,7 @@ public struct HasOne<Owner: Model, Target: Model>: Sendable {
 
     /// The targets of many records in one query.
     public func preload(for owners: [Owner], on connection: RecordConnection? = nil) async throws -> Preloaded<Owner, Target?> {
-        let many = try await HasMany<Owner, Target>(foreignKey: foreignKey).preload(for: owners, on: connection)
+        let many = try await HasMany<Owner, Target>(foreignKey: foreignKey, dependent: nil).preload(for: owners, on: connection)
         return Preloaded(keyColumn: Owner.primaryKey, values: many.values.compactMapValues(\.first), empty: nil)
     }
 }
@@ -90,12 +94,16 @@ extension Model {
     }
 
     /// Declares that `Target` rows reference this model (default column: `<this model>_id`).
-    public static func hasMany<Target: Model>(_ target: Target.Type, foreignKey: String? = nil) -> HasMany<Self, Target> {
-        HasMany(foreignKey: foreignKey ?? Inflection.snakeCase(String(describing: Self.self)) + "_id")
+    public static func hasMany<Target: Model>(
+        _ target: Target.Type, foreignKey: String? = nil, dependent: DependentAction? = nil
+    ) -> HasMany<Self, Target> {
+        HasMany(foreignKey: foreignKey ?? Inflection.snakeCase(String(describing: Self.self)) + "_id", dependent: dependent)
     }
 
     /// Declares that at most one `Target` row references this model (default column: `<this model>_id`).
-    public static func hasOne<Target: Model>(_ target: Target.Type, foreignKey: String? = nil) -> HasOne<Self, Target> {
-        HasOne(foreignKey: foreignKey ?? Inflection.snakeCase(String(describing: Self.self)) + "_id")
+    public static func hasOne<Target: Model>(
+        _ target: Target.Type, foreignKey: String? = nil, dependent: DependentAction? = nil
+    ) -> HasOne<Self, Target> {
+        HasOne(foreignKey: foreignKey ?? Inflection.snakeCase(String(describing: Self.self)) + "_id", dependent: dependent)
     }
 }

@@ -35,10 +35,13 @@ extension Model {
     ) async throws -> [Self] {
         let connection = try connection ?? Records.connection
         guard !records.isEmpty else { return [] }
-        let now = Date().sqlValue
+        var now: SQLValue?
         var rows = try records.map { try $0.columnValues() }
         for index in rows.indices {
-            for column in ["created_at", "updated_at"] where rows[index][column] == .null { rows[index][column] = now }
+            for column in ["created_at", "updated_at"] where rows[index][column] == .null {
+                if now == nil { now = Date().sqlValue }
+                rows[index][column] = now
+            }
             if rows[index][lockingColumn] == .null { rows[index][lockingColumn] = .integer(0) }
         }
         // A column is sent when any row has a value for it; NULL in an INTEGER PRIMARY KEY still assigns a rowid.
@@ -56,7 +59,7 @@ extension Model {
             statements.append(insertStatement(columns: columns, rows: chunk, conflict: conflict))
         }
         let results = try await connection.batch(statements)
-        return try results.flatMap { try $0.rows.map(Self.init(row:)) }
+        return try results.flatMap(Self.decodeAll)
     }
 
     private static func insertStatement(

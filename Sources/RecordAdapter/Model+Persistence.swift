@@ -49,8 +49,11 @@ extension Model {
         try await beforeSave()
         try await beforeCreate()
         var values = try columnValues()
-        let now = SQLValue(sqlValue: Date().sqlValue)
-        for column in ["created_at", "updated_at"] where values[column] == .null { values[column] = now }
+        var now: SQLValue?
+        for column in ["created_at", "updated_at"] where values[column] == .null {
+            if now == nil { now = Date().sqlValue }
+            values[column] = now
+        }
         if values[Self.lockingColumn] == .null { values[Self.lockingColumn] = .integer(0) }
         let stored = values.pairs.filter { $0.value != .null }
         let sql: String
@@ -112,9 +115,19 @@ extension Model {
 
     /// Deletes the record, running its destroy callbacks; with a lock version, a stale record throws
     /// ``RecordError/Kind/staleObject``.
+    ///
+    /// With ``Model/dependents``, the destroy runs in a transaction (a savepoint inside one): `beforeDestroy`,
+    /// each dependent action in order, the `DELETE`, `afterDestroy`; any failure rolls all of it back.
     public func destroy(on connection: RecordConnection? = nil) async throws {
         let connection = try connection ?? Records.connection
+        let dependents = Self.dependents
+        guard !dependents.isEmpty else { return try await destroyRow(on: connection, dependents: []) }
+        try await connection.transaction { try await destroyRow(on: connection, dependents: dependents) }
+    }
+
+    private func destroyRow(on connection: RecordConnection, dependents: [Dependent<Self>]) async throws {
         try await beforeDestroy()
+        for dependent in dependents { try await dependent.run(self, connection) }
         let values = try columnValues()
         let key = values[Self.primaryKey] ?? .null
         var sql = "DELETE FROM \(Self.quotedTable) WHERE \(SQLQuoting.identifier(Self.primaryKey)) = ?"
@@ -154,6 +167,7 @@ extension Model {
     /// Runs the model's validations and returns what failed (empty when the record is valid).
     public func validationErrors(on connection: RecordConnection? = nil, creating: Bool? = nil) async throws -> ValidationErrors {
         let connection = try connection ?? Records.connection
+        guard !Self.validations.isEmpty else { return ValidationErrors() }
         let values = try columnValues()
         let context = ValidationContext(
             connection: connection, values: values, isNewRecord: creating ?? ((values[Self.primaryKey] ?? .null) == .null))

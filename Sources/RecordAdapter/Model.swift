@@ -46,6 +46,8 @@ public protocol Model: Codable, Sendable {
     static var lockingColumn: String { get }
     /// The validations run before every save.
     static var validations: [Validation<Self>] { get }
+    /// The associations whose `dependent:` action runs when a record is destroyed, in order.
+    static var dependents: [Dependent<Self>] { get }
 
     /// Runs before validation; mutate the record to normalise it, throw to abort.
     mutating func beforeValidation() async throws
@@ -86,6 +88,7 @@ extension Model {
     public static var columnNaming: ColumnNaming { .snakeCase }
     public static var lockingColumn: String { "lock_version" }
     public static var validations: [Validation<Self>] { [] }
+    public static var dependents: [Dependent<Self>] { [] }
 
     public mutating func beforeValidation() async throws {}
     public func afterValidation(_ errors: ValidationErrors) async throws {}
@@ -122,8 +125,18 @@ extension Model {
 
     /// Decodes a record from a result row whose columns are named like the model's.
     public init(row: Row) throws {
+        self = try Self.decode(row, with: RecordRowReader(columns: row.columns, naming: Self.columnNaming, rows: 1))
+    }
+
+    /// Decodes every row of a result, finding each property's column once for all of them.
+    static func decodeAll(_ result: ResultSet) throws -> [Self] {
+        let reader = RecordRowReader(columns: result.columns, naming: columnNaming, rows: result.rows.count)
+        return try result.rows.map { try decode($0, with: reader) }
+    }
+
+    private static func decode(_ row: Row, with reader: RecordRowReader) throws -> Self {
         do {
-            self = try RecordDecoder.decode(Self.self, from: row, naming: Self.columnNaming)
+            return try reader.decode(Self.self, from: row)
         } catch let error as DecodingError {
             throw RecordError(.statementInvalid, "Cannot read a \(Self.self) from the row: \(error.readable)")
         }

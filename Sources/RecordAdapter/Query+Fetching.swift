@@ -4,8 +4,7 @@ import LibSQLClient
 extension Query {
     /// Every matching record.
     public func all() async throws -> [Record] {
-        let result = try await resolvedConnection().execute(statement(select: "*"))
-        return try result.rows.map(Record.init(row:))
+        try Record.decodeAll(try await resolvedConnection().execute(statement(select: "*")))
     }
 
     /// The first record in the query's order (by primary key when it has none), or `nil`.

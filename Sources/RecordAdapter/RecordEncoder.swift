@@ -48,6 +48,12 @@ struct RecordEncoder: Encoder {
         mutating func encodeIfPresent<T: Encodable>(_ value: T?, forKey key: Key) throws {
             if let value { set(key, try SQLValueCoding.encode(value)) } else { set(key, .null) }
         }
+        // The common column types skip the generic path's dynamic casts.
+        mutating func encode(_ value: Bool, forKey key: Key) throws { set(key, value.sqlValue) }
+        mutating func encode(_ value: String, forKey key: Key) throws { set(key, .text(value)) }
+        mutating func encode(_ value: Double, forKey key: Key) throws { set(key, .float(value)) }
+        mutating func encode(_ value: Int, forKey key: Key) throws { set(key, .integer(Int64(value))) }
+        mutating func encode(_ value: Int64, forKey key: Key) throws { set(key, .integer(value)) }
         mutating func encodeIfPresent(_ value: Bool?, forKey key: Key) throws { set(key, value.sqlValue) }
         mutating func encodeIfPresent(_ value: String?, forKey key: Key) throws { set(key, value.sqlValue) }
         mutating func encodeIfPresent(_ value: Double?, forKey key: Key) throws { set(key, value.sqlValue) }

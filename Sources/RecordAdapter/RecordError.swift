@@ -32,6 +32,11 @@ public struct RecordError: Error, Sendable, CustomStringConvertible {
         case connectionNotEstablished
         /// A connection configuration is malformed: unknown keys, missing keys, bad values.
         case configurationInvalid
+        /// A migration to roll back has no `down`, or is not known (`IrreversibleMigration`).
+        case irreversibleMigration
+        /// A `dependent: .restrictWithError` association has records, so the owner was not destroyed
+        /// (`RecordNotDestroyed`); see ``RecordError/validationErrors``.
+        case recordNotDestroyed
     }
 
     /// What went wrong.

@@ -5,7 +5,8 @@ import Foundation
 enum SQLQuoting {
     /// `"name"` with embedded quotes doubled.
     static func identifier(_ name: String) -> String {
-        "\"" + name.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+        guard name.utf8.contains(UInt8(ascii: "\"")) else { return "\"" + name + "\"" }
+        return "\"" + name.replacingOccurrences(of: "\"", with: "\"\"") + "\""
     }
 
     /// `'text'` with embedded quotes doubled, for DDL `DEFAULT` clauses only.

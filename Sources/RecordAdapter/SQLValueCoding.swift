@@ -64,14 +64,7 @@ enum SQLValueCoding {
         } catch let error as LibSQLError {
             throw DecodingError.typeMismatch(type, .init(codingPath: codingPath, debugDescription: error.message))
         }
-        do {
-            return try T(from: ValueDecoder(value: value, codingPath: codingPath))
-        } catch {
-            guard case .text(let text) = value, let json = try? jsonDecoder().decode(type, from: Data(text.utf8)) else {
-                throw error
-            }
-            return json
-        }
+        return try SingleValueDecoder<SQLValueCoding>.decodeNested(type, from: value, codingPath: codingPath, json: jsonDecoder)
     }
 
     static func decodeDecimal(_ value: SQLValue) throws -> Decimal {
@@ -85,28 +78,4 @@ enum SQLValueCoding {
     }
 }
 
-/// Decodes single-value types (enums, wrappers) from one SQL value.
-struct ValueDecoder: Decoder, SingleValueDecodingContainer {
-    let value: SQLValue
-    let codingPath: [any CodingKey]
-    var userInfo: [CodingUserInfoKey: Any] { [:] }
-
-    func container<Key: CodingKey>(keyedBy type: Key.Type) throws -> KeyedDecodingContainer<Key> {
-        throw DecodingError.typeMismatch(
-            type, .init(codingPath: codingPath, debugDescription: "Cannot decode a keyed value from a \(value.typeName) column"))
-    }
-
-    func unkeyedContainer() throws -> any UnkeyedDecodingContainer {
-        throw DecodingError.typeMismatch(
-            [Any].self, .init(codingPath: codingPath, debugDescription: "Cannot decode a list from a \(value.typeName) column"))
-    }
-
-    func singleValueContainer() throws -> any SingleValueDecodingContainer { self }
-
-    func decodeNil() -> Bool { value == .null }
-
-    func decode<T: Decodable>(_ type: T.Type) throws -> T {
-        try SQLValueCoding.decode(type, from: value, codingPath: codingPath)
-    }
-
-}
+extension SQLValueCoding: SQLValueDecodingRules {}

@@ -11,6 +11,14 @@ final class TransactionScope: Sendable {
     let depth: Int
     private let savepointCounter: Mutex<Int>
     private let callbacks = Mutex<[Callback]>([])
+    /// Set by ``RecordConnection/committing(_:)``: the next write is sent together with `COMMIT`.
+    private let commitsWithNextWrite = Mutex(false)
+    private let committed = Mutex(false)
+
+    /// Whether a write carried `COMMIT` (the transaction's work is durable whatever happens next).
+    var hasCommitted: Bool { committed.withLock { $0 } }
+
+    func markCommitted() { committed.withLock { $0 = true } }
 
     struct Callback: Sendable {
         let onCommit: @Sendable () async -> Void
@@ -33,6 +41,25 @@ final class TransactionScope: Sendable {
 
     func child() -> TransactionScope {
         TransactionScope(owner: owner, transaction: transaction, depth: depth + 1)
+    }
+
+    func commitWithNextWrite(_ enabled: Bool) {
+        commitsWithNextWrite.withLock { $0 = enabled }
+    }
+
+    /// Whether `sql` is the write that must carry `COMMIT`; claims it (only one statement does).
+    func claimsCommit(for sql: String) -> Bool {
+        commitsWithNextWrite.withLock { pending in
+            guard pending, Self.isWrite(sql) else { return false }
+            pending = false
+            return true
+        }
+    }
+
+    static func isWrite(_ sql: String) -> Bool {
+        let word = sql.utf8.drop { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\n") || $0 == UInt8(ascii: "\t") }
+            .prefix { (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains($0 & 0xDF) }
+        return ["insert", "update", "delete", "replace"].contains(String(decoding: word, as: UTF8.self).lowercased())
     }
 
     func register(_ callback: Callback) {

@@ -59,7 +59,11 @@ public struct SchemaMigrator: Sendable {
     /// The current schema as SQL: each stored `CREATE` statement ending with `;`, without SQLite's internal
     /// tables and the shadow tables of virtual tables.
     public func currentSchemaSQL() async throws -> String {
-        let objects = try await currentObjects()
+        try Self.schemaSQL(of: try await currentObjects())
+    }
+
+    /// The stored objects as a schema script, without SQLite's internal tables and virtual tables' shadows.
+    static func schemaSQL(of objects: [StoredObject]) throws -> String {
         let shadow = try SchemaShadow()
         let (_, opaque) = shadow.replay(objects)
         return objects.filter { object in
@@ -82,6 +86,14 @@ public struct SchemaMigrator: Sendable {
     }
 
     private func computePlan(_ desiredSQL: String) async throws -> (SchemaPlan, [SchemaPlanner.Trial]) {
+        try Self.computePlan(from: try await currentObjects(), to: desiredSQL, options: options, logger: logger)
+    }
+
+    /// The plan from the stored objects `objects` (however they were read: a migration reads them inside its
+    /// transaction) to `desiredSQL`, rehearsed on a copy of the schema, and its data checks.
+    static func computePlan(
+        from objects: [StoredObject], to desiredSQL: String, options: SchemaOptions, logger: Logger
+    ) throws -> (SchemaPlan, [SchemaPlanner.Trial]) {
         let desiredShadow = try SchemaShadow()
         try desiredShadow.load(script: desiredSQL)
         let desired = try SchemaSnapshot(desiredShadow)
@@ -89,7 +101,7 @@ public struct SchemaMigrator: Sendable {
         let renames = try SchemaRenameHints.parse(desiredSQL) + options.renames
 
         let currentShadow = try SchemaShadow()
-        let (warnings, opaque) = currentShadow.replay(try await currentObjects())
+        let (warnings, opaque) = currentShadow.replay(objects)
         let (renameSteps, applied) = try SchemaRenameHints.apply(renames, to: currentShadow)
         var current = try SchemaSnapshot(currentShadow)
         current.opaque = opaque
@@ -277,9 +289,14 @@ public struct SchemaMigrator: Sendable {
     // MARK: Reading the current schema
 
     private func currentObjects() async throws -> [StoredObject] {
-        let result = try await database.execute(
-            "SELECT type, name, tbl_name, sql FROM sqlite_master WHERE sql IS NOT NULL ORDER BY rowid")
-        return result.rows.map { row in
+        Self.storedObjects(try await database.execute(Self.storedObjectsQuery))
+    }
+
+    static let storedObjectsQuery: Statement =
+        "SELECT type, name, tbl_name, sql FROM sqlite_master WHERE sql IS NOT NULL ORDER BY rowid"
+
+    static func storedObjects(_ result: ResultSet) -> [StoredObject] {
+        result.rows.map { row in
             StoredObject(
                 type: SchemaSnapshot.text(row[0]), name: SchemaSnapshot.text(row[1]),
                 tableName: SchemaSnapshot.text(row[2]), sql: SchemaSnapshot.text(row[3]))

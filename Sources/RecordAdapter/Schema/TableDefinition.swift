@@ -16,6 +16,10 @@ struct TableDefinition: Sendable, Hashable {
     /// The index in `tokens` of the table name.
     var nameIndex: Int
     var columns: [Column]
+    /// Where each column definition is in `tokens`, in the order of `columns`.
+    var columnRanges: [Range<Int>]
+    /// The index in `tokens` of the parenthesis closing the body.
+    var closeIndex: Int
     /// Table constraints (`PRIMARY KEY (…)`, `UNIQUE`, `CHECK`, `FOREIGN KEY`, `CONSTRAINT …`), normalised.
     var constraints: [[String]]
     var constraintTokens: [SQLToken]
@@ -52,6 +56,8 @@ struct TableDefinition: Sendable, Hashable {
             if close != nil { break }
         }
         guard let close else { return nil }
+        closeIndex = close
+        columnRanges = []
         let constraintWords: Set<String> = ["constraint", "primary", "unique", "check", "foreign"]
         columns = []
         constraints = []
@@ -68,9 +74,57 @@ struct TableDefinition: Sendable, Hashable {
                     .trimmingSQLWhitespace
                 columns.append(
                     Column(name: first.normalized, text: text, form: SQLTokenizer.normalizedForm(slice), tokens: slice))
+                columnRanges.append(item)
             }
         }
         options = SQLTokenizer.normalizedForm(Array(tokens[(close + 1)...]))
+    }
+
+    /// The statement with the definition of column `index` replaced by `text` (trusted DDL).
+    func replacingColumn(at index: Int, with text: String) -> String {
+        var copy = tokens
+        copy.replaceSubrange(columnRanges[index], with: [SQLToken(kind: .whitespace, text: " "), SQLToken(kind: .word, text: text)])
+        return SQLTokenizer.text(copy)
+    }
+
+    /// The statement with a table constraint (trusted DDL) appended to its body.
+    func addingConstraint(_ text: String) -> String {
+        var copy = tokens
+        copy.insert(SQLToken(kind: .word, text: ", " + text), at: closeIndex)
+        return SQLTokenizer.text(copy)
+    }
+
+    /// The column-level constraint clauses of column `index` whose first keyword is in `kinds` (`check`,
+    /// `collate`, `primary`, `unique`, `references`), each with its `CONSTRAINT name` prefix, as written.
+    func clauses(ofColumn index: Int, kinds: Set<String>) -> [String] {
+        let tokens = columns[index].tokens
+        guard let name = tokens.firstIndex(where: \.isSignificant) else { return [] }
+        let startWords: Set<String> = [
+            "constraint", "primary", "not", "null", "unique", "check", "default", "collate", "references", "generated", "as",
+        ]
+        var clauses: [(kind: String, tokens: [SQLToken])] = []
+        var depth = 0
+        for position in (name + 1)..<tokens.count {
+            let token = tokens[position]
+            let word = token.kind == .word && !token.isQuoted ? token.text.lowercasedASCII : ""
+            var starts = depth == 0 && startWords.contains(word)
+            if word == "not" {
+                // NOT NULL starts a clause; NOT DEFERRABLE belongs to REFERENCES.
+                starts = starts && tokens[(position + 1)...].first(where: \.isSignificant)?.isKeyword("null") == true
+            }
+            if token.kind == .symbol, token.text == "(" { depth += 1 }
+            if token.kind == .symbol, token.text == ")" { depth -= 1 }
+            if starts {
+                if let last = clauses.last, last.kind == "constraint" {
+                    clauses[clauses.count - 1] = (kind: word, tokens: last.tokens + [token])
+                } else {
+                    clauses.append((kind: word, tokens: [token]))
+                }
+            } else if !clauses.isEmpty {
+                clauses[clauses.count - 1].tokens.append(token)
+            }
+        }
+        return clauses.filter { kinds.contains($0.kind) }.map { SQLTokenizer.text($0.tokens).trimmingSQLWhitespace }
     }
 
     /// The statement with its table name replaced by `name` (the name token only, never a text search).
