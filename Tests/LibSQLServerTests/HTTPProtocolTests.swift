@@ -22,10 +22,11 @@ struct HTTPProtocolTests {
             #expect(!version.text.isEmpty)
             #expect(try await harness.request(.GET, "/nope").status == 404)
             #expect(try await harness.request(.GET, "/").status == 404)
-            #expect(try await harness.request(.GET, "/v3-protobuf/pipeline").status == 404)
+            #expect(try await harness.request(.GET, "/v3-protobuf/pipeline").status == 405)
+            #expect(try await harness.request(.GET, "/v3-protobuf").status == 200)
             #expect(try await harness.request(.GET, "/v3/pipeline").status == 405)
             #expect(harness.server.requestCount(path: "/v2") == 1)
-            #expect(harness.server.requestCount() == 8)
+            #expect(harness.server.requestCount() == 9)
         }
     }
 

@@ -4,10 +4,12 @@ import Hrana
 import Hummingbird
 import NIOCore
 
-/// `POST /v3/cursor`: runs a batch on a worker thread and streams its entries as newline-delimited JSON,
-/// gzip-compressed per chunk when the client accepts it.
+/// `POST /v3/cursor` and `/v3-protobuf/cursor`: runs a batch on a worker thread and streams its entries as
+/// newline-delimited JSON or varint-length-delimited protobuf, gzip-compressed per chunk when the client
+/// accepts it.
 struct CursorEndpoint {
     let core: ServerCore
+    var encoding: WireEncoding = .json
 
     /// How often a running cursor checks that its client is still connected.
     static let disconnectPollInterval: Duration = .milliseconds(100)
@@ -15,7 +17,7 @@ struct CursorEndpoint {
     func respond(to request: Request, channel: any Channel) async -> Response {
         let body: CursorRequest
         let access: Access
-        switch await RequestReader(core: core).read(request, as: CursorRequest.self) {
+        switch await RequestReader(core: core).read(request, as: CursorRequest.self, encoding: encoding) {
         case .success(let prepared): (body, access) = prepared
         case .failure(let error): return error.response
         }
@@ -23,7 +25,7 @@ struct CursorEndpoint {
             return HTTPResponses.text(.badRequest, StreamFailure.invalidConditionReference.message)
         }
         let lease: StreamLease
-        switch await core.leaseStream(baton: body.baton) {
+        switch await core.leaseStream(baton: body.baton, encoding: encoding) {
         case .success(let leased): lease = leased
         case .failure(let error): return error.response
         }
@@ -32,13 +34,18 @@ struct CursorEndpoint {
             return HTTPResponses.jsonError(.forbidden, "Authorization forbidden: the token is read-only and the batch may write")
         }
         let header = CursorResponse(baton: core.registry.nextBaton(for: lease), baseURL: core.configuration.selfURL)
-        var headerLine = ByteBuffer(data: (try? HranaJSON.encode(header)) ?? Data("{}".utf8))
-        headerLine.writeStaticString("\n")
-        let firstLine = headerLine
+        let firstLine: ByteBuffer
+        do {
+            firstLine = ByteBuffer(data: try encoding.cursorHeader(header))
+        } catch {
+            core.registry.restore(lease)
+            return HTTPResponses.jsonError(.internalServerError, "Internal Error: the cursor header could not be encoded: \(error.description)")
+        }
         let pipe = CursorPipe()
         let pipeGuard = CursorPipeGuard(pipe)
         let core = core
         let batch = body.batch
+        let encoding = encoding
         let registry = core.registry
         Task {
             // A client that leaves during a step that yields nothing is only noticed by watching its connection.
@@ -53,8 +60,8 @@ struct CursorEndpoint {
             defer { watcher.cancel() }
             // The producer settles the lease and finishes the pipe itself; this only covers a job that never ran.
             let ran: Void? = try? await core.executor.run {
-                CursorProducer.run(batch, stream: lease.stream, pipe: pipe) { outcome in
-                    switch outcome {
+                CursorProducer.run(batch, stream: lease.stream, pipe: pipe, encoding: encoding) { ending in
+                    switch ending {
                     case .reusable:
                         registry.release(lease)
                     case .broken:
@@ -72,7 +79,7 @@ struct CursorEndpoint {
         }
         // Compressed per chunk with a sync flush, so each line is decodable as soon as it arrives.
         let compress = HTTPResponses.acceptsGzip(request.headers[.acceptEncoding])
-        var headers: HTTPFields = [.contentType: "text/plain"]
+        var headers: HTTPFields = [.contentType: encoding.cursorContentType]
         headers[.vary] = "Accept-Encoding"
         if compress { headers[.contentEncoding] = "gzip" }
         return Response(

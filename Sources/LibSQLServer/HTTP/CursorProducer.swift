@@ -10,7 +10,8 @@ enum CursorEnding: Equatable {
     case broken
 }
 
-/// Runs a cursor batch on a pool thread and streams its entries as newline-delimited JSON into a pipe.
+/// Runs a cursor batch on a pool thread and streams its entries into a pipe: newline-delimited JSON, or
+/// varint-length-delimited protobuf.
 ///
 /// The stream's fate is settled before the client can see the end of the batch: each entry is held back
 /// until the next one arrives, and the last one is only sent after `settle` ran. A client that reuses the
@@ -23,9 +24,10 @@ enum CursorProducer {
     /// Runs `batch`, calls `settle` once the stream is idle again, then sends what is left and finishes
     /// the pipe. Blocks the calling thread.
     static func run(
-        _ batch: Batch, stream: HranaStream, pipe: CursorPipe,
-        encode: (CursorEntry) throws(HranaCodingError) -> Data = ResponseEncoding.encode, settle: (CursorEnding) -> Void
+        _ batch: Batch, stream: HranaStream, pipe: CursorPipe, encoding: WireEncoding = .json,
+        encode: ((CursorEntry) throws(HranaCodingError) -> Data)? = nil, settle: (CursorEnding) -> Void
     ) {
+        let encode = encode ?? encoding.encode
         defer { pipe.finish() }
         var pending = ByteBuffer()
         var sendBeforeNext = false
@@ -36,7 +38,7 @@ enum CursorProducer {
                     try pipe.send(pending)
                     pending.clear()
                 }
-                try append(entry, to: &pending, encode: encode)
+                try append(entry, to: &pending, encoding: encoding, encode: encode)
                 if case .row = entry { sendBeforeNext = false } else { sendBeforeNext = true }
             }
         } catch {
@@ -45,7 +47,7 @@ enum CursorProducer {
                 // Also what an entry that could not be encoded ends with. Should this entry itself fail, the body
                 // ends without a final entry, which clients report as an incomplete cursor.
                 let entry = CursorEntry.error(ProtocolError(message: error.message, code: "PROTOCOL_ERROR"))
-                try? append(entry, to: &pending, encode: ResponseEncoding.encode)
+                try? append(entry, to: &pending, encoding: encoding, encode: encoding.encode)
             }
         }
         pipe.producerStopped()
@@ -54,9 +56,9 @@ enum CursorProducer {
     }
 
     private static func append(
-        _ entry: CursorEntry, to buffer: inout ByteBuffer, encode: (CursorEntry) throws(HranaCodingError) -> Data
+        _ entry: CursorEntry, to buffer: inout ByteBuffer, encoding: WireEncoding,
+        encode: (CursorEntry) throws(HranaCodingError) -> Data
     ) throws(HranaCodingError) {
-        buffer.writeBytes(try encode(entry))
-        buffer.writeStaticString("\n")
+        buffer.writeBytes(encoding.frame(try encode(entry)))
     }
 }

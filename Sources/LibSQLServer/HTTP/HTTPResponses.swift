@@ -27,14 +27,20 @@ enum HTTPResponses {
         return json(status, body, acceptsGzip: false)
     }
 
-    /// A Hrana `Error` as the whole body (used for `STREAM_EXPIRED`).
-    static func protocolError(_ status: HTTPResponse.Status, _ error: ProtocolError) -> Response {
-        let body = (try? HranaJSON.encode(error)) ?? Data("{}".utf8)
-        return json(status, body, acceptsGzip: false)
+    /// A Hrana `Error` as the whole body (used for `STREAM_EXPIRED`), in the endpoint's encoding.
+    static func protocolError(
+        _ status: HTTPResponse.Status, _ error: ProtocolError, encoding: WireEncoding = .json
+    ) -> Response {
+        body(status, encoding.encode(error), contentType: encoding.contentType, acceptsGzip: false)
     }
 
     static func json(_ status: HTTPResponse.Status, _ body: Data, acceptsGzip: Bool) -> Response {
-        var headers: HTTPFields = [.contentType: "application/json"]
+        self.body(status, body, contentType: "application/json", acceptsGzip: acceptsGzip)
+    }
+
+    /// A whole body of `contentType`, gzipped when the client accepts it and it is worth it.
+    static func body(_ status: HTTPResponse.Status, _ body: Data, contentType: String, acceptsGzip: Bool) -> Response {
+        var headers: HTTPFields = [.contentType: contentType]
         headers[.vary] = "Accept-Encoding"
         if acceptsGzip && body.count >= compressionThreshold {
             headers[.contentEncoding] = "gzip"
@@ -46,11 +52,11 @@ enum HTTPResponses {
 
     static let streamExpired = ProtocolError(message: "The stream has expired due to inactivity", code: "STREAM_EXPIRED")
 
-    static func batonRejected(_ rejection: BatonRejection) -> Response {
+    static func batonRejected(_ rejection: BatonRejection, encoding: WireEncoding = .json) -> Response {
         switch rejection {
         case .invalid: text(.badRequest, "Received an invalid baton")
         case .alreadyUsed: text(.badRequest, "Received a baton that has already been used")
-        case .expired: protocolError(.badRequest, streamExpired)
+        case .expired: protocolError(.badRequest, streamExpired, encoding: encoding)
         }
     }
 

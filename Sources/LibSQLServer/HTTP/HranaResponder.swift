@@ -27,13 +27,21 @@ struct HranaResponder: HTTPResponder {
         case (.post, "/v2/pipeline"): return await PipelineEndpoint(core: core).respond(to: request, version: .v2)
         case (.post, "/v3/pipeline"): return await PipelineEndpoint(core: core).respond(to: request, version: .v3)
         case (.post, "/v3/cursor"): return await CursorEndpoint(core: core).respond(to: request, channel: context.channel)
-        case (.get, "/v2"), (.get, "/v3"): return HTTPResponses.text(.ok, HTTPResponses.probeText)
+        case (.post, "/v3-protobuf/pipeline"):
+            return await PipelineEndpoint(core: core, encoding: .protobuf).respond(to: request, version: .v3)
+        case (.post, "/v3-protobuf/cursor"):
+            return await CursorEndpoint(core: core, encoding: .protobuf).respond(to: request, channel: context.channel)
+        case (.post, "/v1/execute"): return await V1Endpoint(core: core).execute(request)
+        case (.post, "/v1/batch"): return await V1Endpoint(core: core).batch(request)
+        case (.get, "/v1"): return HTTPResponses.text(.ok, V1Endpoint.probeText)
+        case (.get, "/v2"), (.get, "/v3"), (.get, "/v3-protobuf"): return HTTPResponses.text(.ok, HTTPResponses.probeText)
         case (.get, "/health"): return HTTPResponses.empty(.ok)
         case (.get, "/version"): return HTTPResponses.text(.ok, HranaServer.versionString)
-        case (_, "/v2/pipeline"), (_, "/v3/pipeline"), (_, "/v3/cursor"), (_, "/v2"), (_, "/v3"), (_, "/health"),
-            (_, "/version"):
+        case (_, "/v2/pipeline"), (_, "/v3/pipeline"), (_, "/v3/cursor"), (_, "/v3-protobuf/pipeline"),
+            (_, "/v3-protobuf/cursor"), (_, "/v1/execute"), (_, "/v1/batch"), (_, "/v1"), (_, "/v2"), (_, "/v3"),
+            (_, "/v3-protobuf"), (_, "/health"), (_, "/version"):
             var response = HTTPResponses.empty(.methodNotAllowed)
-            response.headers[.allow] = normalized.hasPrefix("/v2/") || normalized.hasPrefix("/v3/") ? "POST" : "GET"
+            response.headers[.allow] = normalized.dropFirst().contains("/") ? "POST" : "GET"
             return response
         default:
             if ReplicationEndpoints.matches(normalized) {

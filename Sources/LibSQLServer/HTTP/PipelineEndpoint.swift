@@ -2,15 +2,16 @@ import Foundation
 import Hrana
 import Hummingbird
 
-/// `POST /v2/pipeline` and `/v3/pipeline`: runs the requests of a pipeline on a leased, pooled or new stream,
-/// inline while they are cheap and then on a worker thread.
+/// `POST /v2/pipeline`, `/v3/pipeline` and `/v3-protobuf/pipeline`: runs the requests of a pipeline on a
+/// leased, pooled or new stream, inline while they are cheap and then on a worker thread.
 struct PipelineEndpoint {
     let core: ServerCore
+    var encoding: WireEncoding = .json
 
     func respond(to request: Request, version: ProtocolVersion) async -> Response {
         let body: PipelineRequest
         let access: Access
-        switch await RequestReader(core: core).read(request, as: PipelineRequest.self) {
+        switch await RequestReader(core: core).read(request, as: PipelineRequest.self, encoding: encoding) {
         case .success(let prepared): (body, access) = prepared
         case .failure(let error): return error.response
         }
@@ -23,7 +24,7 @@ struct PipelineEndpoint {
         if let baton = body.baton {
             switch core.registry.acquire(baton: baton) {
             case .success(let leased): lease = leased
-            case .failure(let rejection): return HTTPResponses.batonRejected(rejection)
+            case .failure(let rejection): return HTTPResponses.batonRejected(rejection, encoding: encoding)
             }
         }
         // The SQL the stream had stored before this pipeline, for classifying its `sql_id` statements.
@@ -85,7 +86,7 @@ struct PipelineEndpoint {
         ReplicationIndexStamp.stamp(&results, index: progress.replicationIndex)
         let response = PipelineResponse(baton: baton, baseURL: core.configuration.selfURL, results: results)
         let acceptsGzip = HTTPResponses.acceptsGzip(request.headers[.acceptEncoding])
-        return ResponseEncoding.httpResponse(response, acceptsGzip: acceptsGzip)
+        return ResponseEncoding.httpResponse(response, acceptsGzip: acceptsGzip, encoding: encoding)
     }
 
     /// Runs what is left of a pipeline on a worker thread, first taking a pooled stream (when `mayUsePool`)

@@ -8,7 +8,17 @@ struct RequestReader {
     let core: ServerCore
 
     /// Authenticates, reads and decodes the body, or returns the error response to send.
-    func read<Body: Decodable>(_ request: Request, as type: Body.Type) async -> Result<(Body, Access), ResponseError> {
+    func read<Body: Decodable & ProtobufMessage>(
+        _ request: Request, as type: Body.Type, encoding: WireEncoding = .json
+    ) async -> Result<(Body, Access), ResponseError> {
+        await read(request) { (data) throws(HranaCodingError) in try encoding.decode(Body.self, from: data) }
+    }
+
+    /// Authenticates, reads the body under the limit and decodes it with `decode`, or returns the error
+    /// response to send.
+    func read<Body>(
+        _ request: Request, decode: (Data) throws(HranaCodingError) -> Body
+    ) async -> Result<(Body, Access), ResponseError> {
         let access: Access
         do {
             access = try core.authenticator.authenticate(header: request.headers[.authorization])
@@ -28,7 +38,7 @@ struct RequestReader {
             return .failure(ResponseError(HTTPResponses.text(.badRequest, "Could not read the request body")))
         }
         do {
-            let body = try HranaJSON.decode(Body.self, from: Data(buffer: buffer, byteTransferStrategy: .noCopy))
+            let body = try decode(Data(buffer: buffer, byteTransferStrategy: .noCopy))
             return .success((body, access))
         } catch {
             return .failure(ResponseError(HTTPResponses.text(.badRequest, "Invalid request body: \(error.description)")))

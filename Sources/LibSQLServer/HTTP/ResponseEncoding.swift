@@ -15,11 +15,12 @@ enum ResponseEncoding {
     /// The HTTP response for a pipeline response: 200 with its JSON, or 500 with sqld's error body when it
     /// cannot be encoded (never an empty or altered result).
     static func httpResponse(
-        _ response: PipelineResponse, acceptsGzip: Bool,
-        encode: (PipelineResponse) throws(HranaCodingError) -> Data = encode
+        _ response: PipelineResponse, acceptsGzip: Bool, encoding: WireEncoding = .json,
+        encode: ((PipelineResponse) throws(HranaCodingError) -> Data)? = nil
     ) -> Response {
         do {
-            return HTTPResponses.json(.ok, try encode(response), acceptsGzip: acceptsGzip)
+            let body = try (encode ?? encoding.encode)(response)
+            return HTTPResponses.body(.ok, body, contentType: encoding.contentType, acceptsGzip: acceptsGzip)
         } catch {
             return HTTPResponses.jsonError(
                 .internalServerError, "Internal Error: the response could not be encoded: \(error.description)")

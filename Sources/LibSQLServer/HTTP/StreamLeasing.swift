@@ -4,7 +4,7 @@ import Hummingbird
 /// Finding the stream a request runs on: leasing it by baton, opening a new one, dropping a broken one.
 extension ServerCore {
     /// Leases the stream a baton names, or opens a new stream for a `nil` baton.
-    func leaseStream(baton: String?) async -> Result<StreamLease, ResponseError> {
+    func leaseStream(baton: String?, encoding: WireEncoding = .json) async -> Result<StreamLease, ResponseError> {
         guard let baton else {
             let database = database
             let opened: Result<HranaStream, any Error>
@@ -20,7 +20,7 @@ extension ServerCore {
         }
         switch registry.acquire(baton: baton) {
         case .success(let lease): return .success(lease)
-        case .failure(let rejection): return .failure(ResponseError(HTTPResponses.batonRejected(rejection)))
+        case .failure(let rejection): return .failure(ResponseError(HTTPResponses.batonRejected(rejection, encoding: encoding)))
         }
     }
 

@@ -39,17 +39,26 @@ struct ReplicaInteropTests {
     static func run(module: String) async throws {
         let folder = try ServeProcessTests.temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
+        try await runScript(script, folder: folder, serveArguments: ["--generation-max-frames", "20"]) { url, token in
+            let work = folder.appendingPathComponent("replica")
+            try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
+            return [url.absoluteString, token, work.path, module]
+        }
+    }
+
+    /// Runs a Python interop script against a `libsql serve` of its own: `arguments` gets the server's URL and
+    /// token; the script must exit 0 and print "all checks passed".
+    static func runScript(
+        _ script: URL, folder: URL, serveArguments: [String], arguments: (URL, String) throws -> [String]
+    ) async throws {
         let token = "interop-\(UUID().uuidString)"
         let server = try ServeProcess(arguments: [
             "--db", folder.appendingPathComponent("primary.db").path, "--port", "0", "--auth-token", token,
-            "--generation-max-frames", "20",
-        ])
+        ] + serveArguments)
         let url = try await server.url()
-        let work = folder.appendingPathComponent("replica")
-        try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
         let python = Process()
         python.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        python.arguments = ["python3", script.path, url.absoluteString, token, work.path, module]
+        python.arguments = ["python3", script.path] + (try arguments(url, token))
         let output = Pipe()
         python.standardOutput = output
         python.standardError = output
@@ -62,7 +71,7 @@ struct ReplicaInteropTests {
         python.waitUntilExit()
         try await Task.sleep(for: .milliseconds(50))
         let text = collected.text
-        #expect(python.terminationStatus == 0, "\(module):\n\(text)\nserver: \(server.errorOutput)")
+        #expect(python.terminationStatus == 0, "\(script.lastPathComponent):\n\(text)\nserver: \(server.errorOutput)")
         #expect(text.contains("all checks passed"), "\(text)")
         server.process.terminate()
         _ = try await server.waitForExit(timeout: .seconds(30))
