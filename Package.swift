@@ -90,6 +90,8 @@ let package = Package(
             exclude: ["README.md"],
             resources: [.copy("hrana-test-server"), .copy("sqld-snapshots"), .copy("recorded"), .copy("fuzz")]
         ),
+        // A fault-injecting loopback TCP proxy for the client's and the replica's network tests.
+        .target(name: "FaultProxy", path: "Tests/FaultProxy"),
         // A small blog on the record layer: `swift run BlogExample`.
         .executableTarget(name: "BlogExample", dependencies: ["RecordAdapter", "LibSQLServer"], path: "Examples/Blog"),
         // Release-mode micro-benchmarks, run with `swift run -c release <name>`.
@@ -101,8 +103,9 @@ let package = Package(
             .product(name: "AsyncHTTPClient", package: "async-http-client"), "Gzip", "Fixtures",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio")]),
-        .testTarget(name: "LibSQLClientTests", dependencies: ["LibSQLClient", "LibSQLServer", "Hrana", "SQLiteCore", "Fixtures"]),
-        .testTarget(name: "ReplicaTests", dependencies: ["Replica", "LibSQLClient", "LibSQLServer", "SQLiteCore", "CSQLite", "Fixtures"]),
+        .testTarget(name: "LibSQLClientTests", dependencies: ["LibSQLClient", "LibSQLServer", "Hrana", "SQLiteCore", "Fixtures", "FaultProxy",
+            .product(name: "AsyncHTTPClient", package: "async-http-client")]),
+        .testTarget(name: "ReplicaTests", dependencies: ["Replica", "LibSQLClient", "LibSQLServer", "SQLiteCore", "CSQLite", "Fixtures", "FaultProxy"]),
         .testTarget(
             name: "RecordAdapterTests", dependencies: ["RecordAdapter", "LibSQLClient", "LibSQLServer"],
             resources: [.copy("Recorded")]

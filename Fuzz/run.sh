@@ -2,10 +2,10 @@
 # Coverage-guided fuzzing with libFuzzer and AddressSanitizer (swiftc -sanitize=fuzzer,address).
 #
 # Usage: Fuzz/run.sh [seconds per target, default 60] [target ...]
-# Targets: hrana-json hrana-protobuf hrana-cursor-body gzip server-auth (default: all).
+# Targets: hrana-json hrana-protobuf hrana-cursor-body gzip server-auth server-pipeline (default: all).
 #
 # Each target is what one entry file does with one input (`Tests/HranaTests/FuzzEntries.swift`,
-# `Tests/LibSQLServerTests/GzipFuzzEntries.swift`, `Tests/LibSQLServerTests/AuthFuzzEntries.swift`), compiled against the library sources with instrumentation. Seeds come from the
+# `Tests/LibSQLServerTests/GzipFuzzEntries.swift`, `AuthFuzzEntries.swift`, `PipelineFuzzEntries.swift`), compiled against the library sources with instrumentation. Seeds come from the
 # recorded exchanges in Tests/Fixtures (Fuzz/seed_corpus.py). A crash input is copied into
 # Tests/Fixtures/fuzz/<target>/, where `FuzzRegressionTests` replays it in the normal test suite.
 set -euo pipefail
@@ -13,19 +13,23 @@ cd "$(dirname "$0")/.."
 SECONDS_PER_TARGET="${1:-60}"
 shift || true
 TARGETS=("$@")
-[ ${#TARGETS[@]} -gt 0 ] || TARGETS=(hrana-json hrana-protobuf hrana-cursor-body gzip server-auth)
+[ ${#TARGETS[@]} -gt 0 ] || TARGETS=(hrana-json hrana-protobuf hrana-cursor-body gzip server-auth server-pipeline)
 BUILD=.build/fuzz
 mkdir -p "$BUILD"
 FLAGS=(-sanitize=fuzzer,address -parse-as-library -package-name swift_libsql -O -g -swift-version 6)
 
-# swift-crypto is linked from the debug build (not instrumented: coverage is of our code).
+# swift-crypto, swift-log and NIOConcurrencyHelpers are linked from the debug build (not instrumented:
+# coverage is of our code).
 [ -e .build/debug/Modules/Crypto.swiftmodule ] || swift build --product libsql >&2
 CRYPTO_SOURCES=.build/checkouts/swift-crypto/Sources
-CRYPTO_FLAGS=(-I .build/debug/Modules
+CRYPTO_FLAGS=(-I .build/debug/Modules -I Sources/CSQLite
   -Xcc "-fmodule-map-file=$CRYPTO_SOURCES/CCryptoBoringSSL/include/module.modulemap"
-  -Xcc "-fmodule-map-file=$CRYPTO_SOURCES/CCryptoBoringSSLShims/include/module.modulemap")
-mapfile -t CRYPTO_OBJECTS < <(find .build/debug/Crypto.build .build/debug/CryptoBoringWrapper.build \
-  .build/debug/CCryptoBoringSSLShims.build .build/debug/CCryptoBoringSSL.build -name "*.o")
+  -Xcc "-fmodule-map-file=$CRYPTO_SOURCES/CCryptoBoringSSLShims/include/module.modulemap"
+  -Xcc "-fmodule-map-file=.build/debug/CNIOAtomics.build/module.modulemap")
+mapfile -t DEPENDENCY_OBJECTS < <(find .build/debug/Crypto.build .build/debug/CryptoBoringWrapper.build \
+  .build/debug/CCryptoBoringSSLShims.build .build/debug/CCryptoBoringSSL.build .build/debug/Logging.build \
+  .build/debug/NIOConcurrencyHelpers.build .build/debug/CNIOAtomics.build -name "*.o")
+export LSAN_OPTIONS="suppressions=$PWD/Fuzz/lsan.supp"
 
 quiet() { grep -v "^/usr/bin/ld.gold: warning" || true; }
 
@@ -47,9 +51,13 @@ build_target() { # target entries-file module [extra objects...]
 echo "Building instrumented modules..." >&2
 build_module Hrana Sources/Hrana/*.swift
 build_module Gzip Sources/Gzip/*.swift
-# The server's authentication and baton code, compiled alone under the server's module name.
-build_module LibSQLServer Sources/LibSQLServer/Streams/BatonCodec.swift Sources/LibSQLServer/Authenticator.swift \
-  Sources/LibSQLServer/JWTPublicKey.swift
+build_module SQLiteCore Sources/SQLiteCore/*.swift
+# The server below HTTP (engine, streams, authentication, batons), compiled under the server's module name
+# so that the entry files' `@testable import LibSQLServer` finds it.
+build_module LibSQLServer Sources/LibSQLServer/Engine/*.swift Sources/LibSQLServer/Streams/*.swift \
+  Sources/LibSQLServer/Authenticator.swift Sources/LibSQLServer/JWTPublicKey.swift \
+  Sources/LibSQLServer/ServerConfiguration.swift Sources/LibSQLServer/Replication/ReplicationConnections.swift \
+  Sources/LibSQLServer/Replication/ReplicationOptions.swift Sources/LibSQLServer/Replication/ReplicationFile.swift
 python3 Fuzz/seed_corpus.py "$BUILD/seeds" >&2
 
 echo "| Target | Seconds | Executions | Executions/s | Coverage (edges) | Features | Corpus | Crashes |"
@@ -57,7 +65,10 @@ echo "|---|---|---|---|---|---|---|---|"
 for target in "${TARGETS[@]}"; do
   case "$target" in
     gzip) build_target gzip Tests/LibSQLServerTests/GzipFuzzEntries.swift Gzip ;;
-    server-auth) build_target server-auth Tests/LibSQLServerTests/AuthFuzzEntries.swift LibSQLServer "${CRYPTO_OBJECTS[@]}" ;;
+    server-auth) build_target server-auth Tests/LibSQLServerTests/AuthFuzzEntries.swift LibSQLServer \
+      "$BUILD/SQLiteCore.o" "$BUILD/Hrana.o" "${DEPENDENCY_OBJECTS[@]}" -lsqlite3 ;;
+    server-pipeline) build_target server-pipeline Tests/LibSQLServerTests/PipelineFuzzEntries.swift LibSQLServer \
+      "$BUILD/SQLiteCore.o" "$BUILD/Hrana.o" "${DEPENDENCY_OBJECTS[@]}" -lsqlite3 ;;
     hrana-*) build_target "$target" Tests/HranaTests/FuzzEntries.swift Hrana ;;
     *) echo "unknown target $target" >&2; exit 2 ;;
   esac

@@ -7,7 +7,8 @@ import base64, gzip, hashlib, json, pathlib, sys, zlib
 
 root = pathlib.Path(__file__).resolve().parent.parent / "Tests" / "Fixtures"
 out = pathlib.Path(sys.argv[1])
-seeds = {name: set() for name in ("hrana-json", "hrana-protobuf", "hrana-cursor-body", "gzip", "server-auth")}
+seeds = {name: set() for name in ("hrana-json", "hrana-protobuf", "hrana-cursor-body", "gzip", "server-auth",
+                                  "server-pipeline")}
 
 def add(target, data):
     if isinstance(data, str):
@@ -33,6 +34,9 @@ for path in sorted(root.rglob("*.json")):
                 add("hrana-cursor-body", bytes([16]) + body)
             else:
                 add("hrana-json", body)
+                if key == "request_body" and "pipeline" in str(record.get("path", "")):
+                    add("server-pipeline", bytes([0]) + body)
+                    add("server-pipeline", bytes([1]) + body)
             add("gzip", bytes([0]) + gzip.compress(body))
             add("gzip", bytes([4 | 1]) + zlib.compress(body))
     for key in ("request_base64", "response_base64"):

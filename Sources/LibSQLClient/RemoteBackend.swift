@@ -247,8 +247,15 @@ final class RemoteTransaction: TransactionBackend {
             await stream.close()
             return
         }
-        if await stream.isClosed { return }
-        _ = try? await stream.send([.execute(Stmt(sql: "ROLLBACK", wantRows: false)), .close])
+        if await stream.isClosed {
+            await stream.abandon()
+            return
+        }
+        do {
+            _ = try await stream.send([.execute(Stmt(sql: "ROLLBACK", wantRows: false)), .close])
+        } catch {
+            await stream.abandon()
+        }
     }
 }
 

@@ -84,9 +84,10 @@ final class RemoteConnector: Sendable {
 
     // MARK: Exchanges
 
-    /// Sends one request under the concurrency limit. The permit is held until the body is read by `read`.
-    func exchange<T>(
-        method: String, url: URL, body: Data?, read: (HTTPResponse) async throws -> T
+    /// Sends one request under the concurrency limit. The permit is held until the body is read by `read`;
+    /// the request timeout bounds the whole exchange, body included.
+    func exchange<T: Sendable>(
+        method: String, url: URL, body: Data?, read: @escaping @Sendable (HTTPResponse) async throws -> T
     ) async throws -> T {
         try checkOpen()
         if let semaphore { try await semaphore.wait() }
@@ -95,9 +96,12 @@ final class RemoteConnector: Sendable {
         var requestHeaders = headers
         if body == nil { requestHeaders["content-type"] = nil }
         let request = HTTPRequest(method: method, url: url, headers: requestHeaders, timeout: timeout)
+        let transport = self.transport
         do {
-            let response = try ResponseDecompression.decompress(try await transport.send(request, body: body))
-            return try await read(response)
+            return try await withDeadline(timeout, "\(method) \(url.path)") {
+                let response = try ResponseDecompression.decompress(try await transport.send(request, body: body))
+                return try await read(response)
+            }
         } catch {
             throw Self.transportError(error)
         }
@@ -247,33 +251,50 @@ final class RemoteConnector: Sendable {
         var permitHeld = semaphore != nil
         defer { if permitHeld { semaphore?.signal() } }
         let request = HTTPRequest(method: "POST", url: url, headers: headers, timeout: timeout)
-        let response: HTTPResponse
+        let (transport, timeout) = (self.transport, self.timeout)
+        var release: (@Sendable () -> Void)?
+        if let semaphore { release = { semaphore.signal() } }
         do {
             try checkOpen()
-            response = try ResponseDecompression.decompress(try await transport.send(request, body: body))
+            let reader = try await withDeadline(timeout, "POST \(url.path)") { @Sendable () async throws -> CursorEntryReader in
+                let response = try ResponseDecompression.decompress(try await transport.send(request, body: body))
+                guard (200..<300).contains(response.status) else { throw await Self.statusError(response) }
+                let reader = CursorEntryReader(body: response.body, chunkTimeout: timeout)
+                _ = try await reader.readHeader()
+                return reader
+            }
+            permitHeld = false
+            reader.adoptPermit(release)
+            return (try await reader.readHeader(), reader)
         } catch {
             throw Self.transportError(error)
         }
-        guard (200..<300).contains(response.status) else { throw await Self.statusError(response) }
-        let reader = CursorEntryReader(body: response.body, release: semaphore.map { semaphore in { semaphore.signal() } })
-        permitHeld = false
-        let header = try await reader.readHeader()
-        return (header, reader)
     }
 }
 
 /// Reads cursor entries from a streaming body, a chunk at a time; releases its concurrency permit at the end.
+/// Each chunk of the body must arrive within `chunkTimeout` of being asked for.
 final class CursorEntryReader: @unchecked Sendable {
-    private var iterator: HTTPBody.AsyncIterator
+    private let chunks: HTTPBody.Reader
+    private let chunkTimeout: Duration?
     private var decoder = CursorBodyDecoder()
     private var pending: [CursorEntry] = []
     private var pendingIndex = 0
     private var finished = false
-    private var release: (() -> Void)?
+    private var release: (@Sendable () -> Void)?
 
-    init(body: HTTPBody, release: (() -> Void)?) {
-        iterator = body.makeAsyncIterator()
-        self.release = release
+    init(body: HTTPBody, chunkTimeout: Duration?) {
+        chunks = body.makeAsyncIterator().reader
+        self.chunkTimeout = chunkTimeout
+    }
+
+    /// Takes over the concurrency permit of the request, released when the body ends or the reader goes away.
+    func adoptPermit(_ release: (@Sendable () -> Void)?) {
+        if finished {
+            release?()
+        } else {
+            self.release = release
+        }
     }
 
     deinit { release?() }
@@ -302,7 +323,8 @@ final class CursorEntryReader: @unchecked Sendable {
         pending.removeAll(keepingCapacity: true)
         pendingIndex = 0
         do {
-            if let chunk = try await iterator.next() {
+            let chunks = self.chunks
+            if let chunk = try await withDeadline(chunkTimeout, "Reading the cursor response", { try await chunks.next() }) {
                 pending = try decoder.feed(chunk)
             } else {
                 pending = try decoder.finish()

@@ -25,6 +25,7 @@ actor RemoteStream {
     private var queue: [Pending] = []
     /// Whether a transaction's `BEGIN` was sent (claimed by the first ``send(beginning:)``).
     private(set) var hasBegun = false
+    private var abandoned = false
 
     init(connector: RemoteConnector, version: ProtocolVersion, base: URL) {
         self.connector = connector
@@ -72,6 +73,19 @@ actor RemoteStream {
         inFlight = true
         defer { drainLater() }
         _ = try? await roundTrip([[.close]])
+    }
+
+    /// After the connection was lost or timed out mid-stream: closes the stream by its last baton on a new
+    /// request (best effort, once), so that the server rolls back an open transaction now instead of when the
+    /// stream expires. Harmless when the lost request did reach the server: its baton is then stale and refused.
+    func abandon() async {
+        guard let failure, failure.code == .connectionError || failure.code == .timeout, let baton, !abandoned else { return }
+        abandoned = true
+        isClosed = true
+        let (connector, base, version) = (connector, base, version)
+        _ = try? await Task {
+            try await connector.pipeline(PipelineRequest(baton: baton, requests: [.close]), base: base, version: version)
+        }.value
     }
 
     private func drainLater() {

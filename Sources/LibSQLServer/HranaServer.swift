@@ -87,7 +87,8 @@ public enum HranaServer {
                 let host = ["0.0.0.0", "::", ""].contains(configuration.host) ? "127.0.0.1" : configuration.host
                 let urlHost = host.contains(":") ? "[\(host)]" : host
                 let server = RunningServer(
-                    port: boundPort, url: URL(string: "http://\(urlHost):\(boundPort)")!, counter: core.counter)
+                    port: boundPort, url: URL(string: "http://\(urlHost):\(boundPort)")!, counter: core.counter,
+                    liveStreams: { [registry = core.registry] in registry.liveStreamCount })
                 outcome = .success(try await body(server, stopped))
             } catch {
                 outcome = .failure(error)

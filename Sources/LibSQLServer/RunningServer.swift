@@ -7,6 +7,8 @@ public struct RunningServer: Sendable {
     /// The base URL clients use, e.g. `http://127.0.0.1:PORT`.
     public var url: URL
     let counter: RequestCounter
+    /// Live (not expired) HTTP streams, for tests of stream expiry.
+    let liveStreams: @Sendable () -> Int
 
     /// The number of HTTP requests served so far, for one path (`"/v3/pipeline"`) or, with `nil`, all paths.
     public func requestCount(path: String? = nil) -> Int {

@@ -3,7 +3,7 @@ extension ServerConfiguration: CustomStringConvertible, CustomDebugStringConvert
     public var description: String {
         "ServerConfiguration(databasePath: \(databasePath), host: \(host), port: \(port), "
             + "authToken: \(authToken == nil ? "nil" : "<redacted>"), jwtPublicKeys: \(jwtPublicKeys.count), "
-            + "streamIdleTimeout: \(streamIdleTimeout), transactionTimeout: \(transactionTimeout), "
+            + "streamIdleTimeout: \(streamIdleTimeout), maxStreams: \(maxStreams), transactionTimeout: \(transactionTimeout), "
             + "busyTimeout: \(busyTimeout), maxResponseSize: \(maxResponseSize), "
             + "maxRequestBodySize: \(maxRequestBodySize), maxValueSize: \(maxValueSize), "
             + "selfURL: \(selfURL ?? "nil"))"

@@ -20,6 +20,10 @@ public struct ServerConfiguration: Sendable {
     public var streamIdleTimeout: Duration
     /// How long an expired stream keeps answering `STREAM_EXPIRED` before its baton becomes merely invalid.
     public var expiredStreamRetention: Duration
+    /// The most streams kept open between requests (each holds a SQLite connection: about 100 KB and two file
+    /// descriptors). A new stream beyond it expires the stream idle for longest, as if its idle timeout had
+    /// passed, so clients that leave streams open cannot exhaust memory or descriptors.
+    public var maxStreams: Int
     /// How long a transaction may hold the write lock while another stream waits to write.
     public var transactionTimeout: Duration
     /// How long a statement waits for a lock before failing with `SQLITE_BUSY`.
@@ -58,6 +62,7 @@ public struct ServerConfiguration: Sendable {
         jwtPublicKeys: [JWTPublicKey] = [],
         streamIdleTimeout: Duration = .seconds(10),
         expiredStreamRetention: Duration = .seconds(300),
+        maxStreams: Int = 1024,
         transactionTimeout: Duration = .seconds(5),
         busyTimeout: Duration = .seconds(5),
         maxResponseSize: Int = 10_000_000,
@@ -77,6 +82,7 @@ public struct ServerConfiguration: Sendable {
         self.jwtPublicKeys = jwtPublicKeys
         self.streamIdleTimeout = streamIdleTimeout
         self.expiredStreamRetention = expiredStreamRetention
+        self.maxStreams = maxStreams
         self.transactionTimeout = transactionTimeout
         self.busyTimeout = busyTimeout
         self.maxResponseSize = maxResponseSize

@@ -34,7 +34,8 @@ final class ServerCore: Sendable {
         self.executor = executor
         inlineQueryLimit = configuration.inlineQueryLimit > .zero ? configuration.inlineQueryLimit : nil
         registry = StreamRegistry(
-            idleTimeout: configuration.streamIdleTimeout, retention: configuration.expiredStreamRetention)
+            idleTimeout: configuration.streamIdleTimeout, retention: configuration.expiredStreamRetention,
+            maxStreams: configuration.maxStreams)
         authenticator = Authenticator(token: configuration.authToken, keys: configuration.jwtPublicKeys)
         maintenance = Maintenance()
         maintenance.start(database: database, registry: registry, logger: logger)

@@ -6,7 +6,7 @@ import Synchronization
 package enum CrashInjection {
     private static let step = Mutex<String?>(nil)
 
-    /// Sets the step to die at (`journal`, `metadata`, `page-K`, `truncate`, `synced`, `commit-point`, `committed`),
+    /// Sets the step to die at (`spool`: a transaction moved to the spool file; `journal`, `metadata`, `page-K`, `truncate`, `synced`, `commit-point`, `committed`),
     /// or `nil` for none.
     package static func crash(after name: String?) {
         step.withLock { $0 = name }

@@ -6,7 +6,8 @@ import SQLiteCore
 /// and sync of the replica goes through SQLite's own handle, so no second descriptor is ever opened or closed on
 /// the file (closing one would drop all of the process's POSIX locks on it).
 ///
-/// Valid while its connection is open; used by one thread at a time, under a lock the connection holds.
+/// Valid while its connection is open; used by one thread at a time, under a lock the connection holds. The
+/// same wrapper serves the journal, which ``JournalFile`` opens through the connection's VFS.
 struct DatabaseFile {
     let file: UnsafeMutablePointer<sqlite3_file>
     let methods: UnsafePointer<sqlite3_io_methods>
@@ -19,6 +20,12 @@ struct DatabaseFile {
         }
         file = pointer
         self.methods = methods
+    }
+
+    /// A file the caller opened through a VFS.
+    init(file: UnsafeMutablePointer<sqlite3_file>) {
+        self.file = file
+        methods = file.pointee.pMethods
     }
 
     /// The file size in bytes.

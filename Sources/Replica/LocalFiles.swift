@@ -22,6 +22,8 @@ struct LocalFiles: Sendable {
     var metadata: String { database + "-sync" }
     /// The advisory lock that keeps a second replica off the same path.
     var lock: String { database + "-sync.lock" }
+    /// The page images of a transaction larger than memory allows, during one sync (see ``FrameSpool``).
+    var spool: String { database + "-sync.spool" }
     var directory: String { (database as NSString).deletingLastPathComponent.isEmpty ? "." : (database as NSString).deletingLastPathComponent }
 
     /// A fresh temporary path in the database's directory (so a rename into place is atomic).

@@ -55,10 +55,13 @@ final class PageApplier: @unchecked Sendable {
     let files: LocalFiles
     let connection: SQLiteConnection
 
-    init(files: LocalFiles, busyTimeout: Duration) throws(ReplicaError) {
+    /// Opens the applier's connection; `vfs` names a registered SQLite VFS to open the file with (the power-loss
+    /// tests use a fault-injecting one), `nil` the default.
+    init(files: LocalFiles, busyTimeout: Duration, vfs: String? = nil) throws(ReplicaError) {
         self.files = files
         do {
-            connection = try SQLiteConnection(path: files.database, mode: .readWrite, create: false)
+            connection = try SQLiteConnection(
+                path: vfs.map { Self.uri(files.database, vfs: $0) } ?? files.database, mode: .readWrite, create: false)
         } catch {
             throw ReplicaError(.localFileError, "Could not open the replica file: \(error.message)")
         }
@@ -67,6 +70,13 @@ final class PageApplier: @unchecked Sendable {
 
     func close() {
         connection.close()
+    }
+
+    /// A `file:` URI naming `path` and `vfs`.
+    private static func uri(_ path: String, vfs: String) -> String {
+        var allowed = CharacterSet.urlPathAllowed
+        allowed.remove(charactersIn: "?#%")
+        return "file:\(path.addingPercentEncoding(withAllowedCharacters: allowed) ?? path)?vfs=\(vfs)"
     }
 
     /// Runs a read so that SQLite rolls back any hot journal left by a crash, then reads the header.
@@ -118,35 +128,33 @@ final class PageApplier: @unchecked Sendable {
         // Pages a truncation inside a group of transactions zeroed and nothing wrote again.
         var writes = transaction.pages
         if transaction.minimumSize < size {
+            let zeros = [UInt8](repeating: 0, count: WALFrame.pageSize)
             for page in (transaction.minimumSize + 1)...size where writes[page] == nil && page <= original {
-                writes[page] = [UInt8](repeating: 0, count: WALFrame.pageSize)
+                writes[page] = .memory(zeros)
             }
         }
 
-        // Old images of every page that changes or disappears, page 1 always.
+        // Old images of every page that changes or disappears, page 1 always, streamed into the journal.
         var journaled = Set(writes.keys.filter { $0 <= original })
         if original > 0 { journaled.insert(1) }
         if size < original { journaled.formUnion((size + 1)...original) }
-        var records: [(page: UInt32, image: [UInt8])] = []
-        records.reserveCapacity(journaled.count)
-        for page in journaled.sorted() {
-            records.append((page, try file.read(count: WALFrame.pageSize, at: offset(page))))
-        }
+        let journalPages = journaled.sorted()
+        let oldPage1 = original > 0 ? try file.read(count: WALFrame.pageSize, at: 0) : nil
+        try writeJournal(journalPages, originalPageCount: original, oldPage1: oldPage1, file: file)
+        CrashInjection.reached("journal")
 
         let counter = bumpChangeCounter ? header.changeCounter &+ 1 : header.changeCounter
         var next = metadata
-        next.pending = SyncPosition(generation: generation, frame: transaction.commitFrame, changeCounter: counter)
-        let journal = RollbackJournal.encode(
-            originalPageCount: original, pageSize: WALFrame.pageSize, nonce: UInt32.random(in: 0...UInt32.max),
-            records: records)
-        try LocalFiles.writeSynced(journal, to: files.journal)
-        CrashInjection.reached("journal")
+        next.pending = SyncPosition(
+            generation: generation, frame: transaction.commitFrame, changeCounter: counter,
+            frameIdentity: transaction.commitIdentity)
         // The rename's directory fsync also makes the journal's creation durable.
         try LocalFiles.replaceAtomically(files.metadata, with: next.encoded(), directory: files.directory)
         CrashInjection.reached("metadata")
 
         do {
-            var page1 = writes[1] ?? records.first { $0.page == 1 }!.image
+            var page1: [UInt8]
+            if let image = writes[1] { page1 = try transaction.image(image) } else { page1 = oldPage1! }
             page1[18] = 1
             page1[19] = 1
             putBigEndian(counter, into: &page1, at: 24)
@@ -154,7 +162,7 @@ final class PageApplier: @unchecked Sendable {
             putBigEndian(counter, into: &page1, at: 92)
             var written = 0
             for (page, image) in writes.sorted(by: { $0.key < $1.key }) {
-                try file.write(page == 1 ? page1 : image, at: offset(page))
+                if page == 1 { try file.write(page1, at: 0) } else { try file.write(try transaction.image(image), at: offset(page)) }
                 written += 1
                 CrashInjection.reached("page-\(written)")
             }
@@ -170,12 +178,11 @@ final class PageApplier: @unchecked Sendable {
             try file.sync()
             CrashInjection.reached("synced")
         } catch {
-            restore(records, originalPages: original, file: file)
+            restore(recordCount: journalPages.count, originalPages: original, file: file)
             throw error
         }
 
-        try LocalFiles.remove(files.journal)
-        try LocalFiles.syncDirectory(files.directory)
+        try JournalFile.delete(for: connection)
         CrashInjection.reached("commit-point")
         try run("COMMIT")
         committed = true
@@ -183,14 +190,50 @@ final class PageApplier: @unchecked Sendable {
         return next
     }
 
-    /// Puts the old images back while the lock is still held; if that fails the hot journal stays for SQLite.
-    private func restore(_ records: [(page: UInt32, image: [UInt8])], originalPages: UInt32, file: DatabaseFile) {
+    /// Writes and fsyncs the hot journal: the old image of every page in `pages`, read from the file a batch at a
+    /// time, so that memory does not grow with the transaction.
+    private func writeJournal(
+        _ pages: [UInt32], originalPageCount: UInt32, oldPage1: [UInt8]?, file: DatabaseFile
+    ) throws(ReplicaError) {
+        let nonce = UInt32.random(in: 0...UInt32.max)
+        let journal = try JournalFile.create(for: connection)
+        defer { journal.close() }
+        var buffer = RollbackJournal.header(
+            recordCount: pages.count, originalPageCount: originalPageCount, pageSize: WALFrame.pageSize, nonce: nonce)
+        let flushSize = 64 * RollbackJournal.recordSize(pageSize: WALFrame.pageSize)
+        buffer.reserveCapacity(flushSize + RollbackJournal.recordSize(pageSize: WALFrame.pageSize) + RollbackJournal.sectorSize)
+        var position: Int64 = 0
+        for page in pages {
+            let image: [UInt8]
+            if page == 1 { image = oldPage1! } else { image = try file.read(count: WALFrame.pageSize, at: offset(page)) }
+            RollbackJournal.appendRecord(page: page, image: image, nonce: nonce, to: &buffer)
+            if buffer.count >= flushSize {
+                try journal.file.write(buffer, at: position)
+                position += Int64(buffer.count)
+                buffer.removeAll(keepingCapacity: true)
+            }
+        }
+        if !buffer.isEmpty { try journal.file.write(buffer, at: position) }
+        try journal.file.sync()
+    }
+
+    /// Puts the old images back from the journal while the lock is still held; if that fails the hot journal
+    /// stays for SQLite.
+    private func restore(recordCount: Int, originalPages: UInt32, file: DatabaseFile) {
         do {
-            for record in records { try file.write(record.image, at: offset(record.page)) }
+            let journal = try JournalFile.openExisting(for: connection)
+            defer { journal.close() }
+            let recordSize = RollbackJournal.recordSize(pageSize: WALFrame.pageSize)
+            for index in 0..<recordCount {
+                let record = try journal.file.read(
+                    count: recordSize, at: Int64(RollbackJournal.sectorSize + index * recordSize))
+                let page = bigEndianUInt32(record, at: 0)
+                try file.write(Array(record[4..<(4 + WALFrame.pageSize)]), at: offset(page))
+            }
             try file.truncate(to: offset(originalPages + 1))
             try file.sync()
-            try LocalFiles.remove(files.journal)
-            try LocalFiles.syncDirectory(files.directory)
+            journal.close()
+            try JournalFile.delete(for: connection)
         } catch {
             // The journal is still on disk: the next reader of the file rolls it back.
         }

@@ -6,6 +6,16 @@ struct SyncPosition: Codable, Hashable, Sendable {
     var generation: UInt32
     var frame: UInt32
     var changeCounter: UInt32
+    /// ``WALFrame/identity`` of the commit frame at `frame` (`nil` at frame 0): the next sync asks for that frame
+    /// again and compares, so a primary whose history was replaced under the same generation number is noticed.
+    var frameIdentity: UInt32?
+
+    init(generation: UInt32, frame: UInt32, changeCounter: UInt32, frameIdentity: UInt32? = nil) {
+        self.generation = generation
+        self.frame = frame
+        self.changeCounter = changeCounter
+        self.frameIdentity = frameIdentity
+    }
 }
 
 /// The `<db>-sync` file: which remote the replica follows and where it is.

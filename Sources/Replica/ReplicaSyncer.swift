@@ -20,6 +20,8 @@ actor ReplicaSyncer {
     private var onReplaced: @Sendable () async -> Void = {}
     /// Every write whose epoch is at most this was committed before a successful sync started.
     private var coveredEpoch: UInt64 = 0
+    /// The most bytes the last sync held in its spool (a transaction larger than memory allows).
+    private(set) var lastSpoolPeak: Int64 = 0
 
     private init(
         files: LocalFiles, client: SyncProtocolClient, remote: String, busyTimeout: Duration, logger: Logger,
@@ -41,6 +43,7 @@ actor ReplicaSyncer {
         files: LocalFiles, client: SyncProtocolClient, remote: String, busyTimeout: Duration, logger: Logger
     ) async throws -> (ReplicaSyncer, bootstrapBytes: Int64?) {
         removeStaleTemporaries(files)
+        try LocalFiles.remove(files.spool)  // left by a crash in the middle of a large transaction
         let databaseSize = LocalFiles.size(files.database)
         var metadata: ReplicaMetadata?
         if let bytes = LocalFiles.read(files.metadata) {
@@ -136,28 +139,52 @@ actor ReplicaSyncer {
         var result = SyncResult(
             framesApplied: 0, transactionsApplied: 0, generation: 0, frame: 0, bytesPulled: 0, rebuilt: false,
             duration: .zero, finishedAt: Date())
-        var buffer = TransactionBuffer()
+        let spool = FrameSpool(path: files.spool)
+        defer {
+            lastSpoolPeak = spool.peakSize
+            spool.close()
+        }
+        var buffer = TransactionBuffer(spool: spool)
         var rebuilds = 0
+        // The first request of a sync asks again for the last frame applied: a primary whose history was replaced
+        // (a restored backup, a new database at the same URL, under the same generation number) answers it with
+        // other bytes, or not at all, and the replica rebuilds instead of mixing two histories.
+        var verified = false
         pulling: while true {
             try Task.checkCancellation()
             let generation = metadata.committed.generation
-            let start = metadata.committed.frame + UInt32(buffer.frameCount) + 1
+            let expected = metadata.committed.frameIdentity
+            let verifying = !verified && buffer.isEmpty && metadata.committed.frame > 0 && expected != nil
+            verified = true
+            let start = metadata.committed.frame + UInt32(buffer.frameCount) + (verifying ? 0 : 1)
             switch try await client.pull(generation: generation, start: start) {
-            case .frames(let frames, let bytes):
+            case .frames(var frames, let bytes):
                 result.bytesPulled += Int64(bytes)
                 metrics.bytesPulled.increment(by: bytes)
+                var first = start
+                if verifying {
+                    guard frames[0].identity == expected else {
+                        result.bytesPulled += try await rebuild(
+                            "frame \(start) of generation \(generation) is not the one the replica applied", count: &rebuilds)
+                        result.rebuilt = true
+                        continue pulling
+                    }
+                    frames.removeFirst()
+                    first += 1
+                }
                 // Complete transactions of one response are applied together, up to a bound, so that readers
                 // wait for at most one group of pages; a reader sees all of a transaction or none of it.
                 var group: PrimaryTransaction?
                 let lastCommit = frames.lastIndex { $0.isCommit }
                 for (index, frame) in frames.enumerated() {
-                    guard let transaction = buffer.add(frame, number: start + UInt32(index)) else { continue }
+                    guard let transaction = try buffer.add(frame, number: first + UInt32(index)) else { continue }
                     if group == nil { group = transaction } else { group!.append(transaction) }
                     guard index == lastCommit || group!.pages.count >= Self.maxPagesPerApply else { continue }
                     do {
                         try apply(group!, generation: generation)
                     } catch let drift as LocalDrift {
                         buffer.discard()
+                        spool.reset()
                         result.bytesPulled += try await rebuild(drift.description, count: &rebuilds)
                         result.rebuilt = true
                         continue pulling
@@ -165,11 +192,19 @@ actor ReplicaSyncer {
                     result.framesApplied += group!.frameCount
                     result.transactionsApplied += group!.transactionCount
                     group = nil
+                    if !buffer.spilled { spool.reset() }
                 }
+            case .endOfGeneration(let remoteGeneration) where verifying:
+                // A primary that still has this history has the frame the replica applied last.
+                result.bytesPulled += try await rebuild(
+                    "the primary has no frame \(start) in generation \(generation) (it answers generation "
+                        + "\(remoteGeneration)): its history was replaced", count: &rebuilds)
+                result.rebuilt = true
             case .endOfGeneration(let remoteGeneration):
                 if !buffer.isEmpty {
                     let frames = buffer.frameCount
                     buffer.discard()
+                    spool.reset()
                     throw ReplicaError(
                         .protocolViolation,
                         "Generation \(generation) ended after \(frames) frames of a transaction that never committed; "
@@ -191,6 +226,7 @@ actor ReplicaSyncer {
                 metadata = next
             case .generationGone:
                 buffer.discard()
+                spool.reset()
                 result.bytesPulled += try await rebuild(
                     "the server no longer serves generation \(generation)", count: &rebuilds)
                 result.rebuilt = true
@@ -222,7 +258,7 @@ actor ReplicaSyncer {
                    var candidate = metadata
                    candidate.pending = SyncPosition(
                        generation: generation, frame: transaction.commitFrame,
-                       changeCounter: metadata.committed.changeCounter &+ 1)
+                       changeCounter: metadata.committed.changeCounter &+ 1, frameIdentity: transaction.commitIdentity)
                    return candidate.position(forChangeCounter: header.changeCounter)
                }() {
                 metadata.committed = position

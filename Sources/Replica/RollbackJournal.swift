@@ -8,27 +8,29 @@ enum RollbackJournal {
     static let magic: [UInt8] = [0xd9, 0xd5, 0x05, 0xf9, 0x20, 0xa1, 0x63, 0xd7]
     static let sectorSize = 512
 
-    /// Encodes a journal holding the old images of `records` for a database of `originalPageCount` pages.
-    static func encode(
-        originalPageCount: UInt32, pageSize: Int, nonce: UInt32, records: [(page: UInt32, image: [UInt8])]
-    ) -> [UInt8] {
+    /// The bytes one record takes.
+    static func recordSize(pageSize: Int) -> Int { pageSize + 8 }
+
+    /// The header sector of a journal of `recordCount` records for a database of `originalPageCount` pages.
+    static func header(recordCount: Int, originalPageCount: UInt32, pageSize: Int, nonce: UInt32) -> [UInt8] {
         var bytes = [UInt8](repeating: 0, count: sectorSize)
-        bytes.reserveCapacity(sectorSize + records.count * (pageSize + 8))
         bytes.replaceSubrange(0..<8, with: magic)
-        putBigEndian(UInt32(records.count), into: &bytes, at: 8)
+        putBigEndian(UInt32(recordCount), into: &bytes, at: 8)
         putBigEndian(nonce, into: &bytes, at: 12)
         putBigEndian(originalPageCount, into: &bytes, at: 16)
         putBigEndian(UInt32(sectorSize), into: &bytes, at: 20)
         putBigEndian(UInt32(pageSize), into: &bytes, at: 24)
-        var word = [UInt8](repeating: 0, count: 4)
-        for record in records {
-            putBigEndian(record.page, into: &word, at: 0)
-            bytes.append(contentsOf: word)
-            bytes.append(contentsOf: record.image)
-            putBigEndian(checksum(record.image, nonce: nonce), into: &word, at: 0)
-            bytes.append(contentsOf: word)
-        }
         return bytes
+    }
+
+    /// Appends the record of `page`'s old `image` to `bytes`.
+    static func appendRecord(page: UInt32, image: [UInt8], nonce: UInt32, to bytes: inout [UInt8]) {
+        var word = [UInt8](repeating: 0, count: 4)
+        putBigEndian(page, into: &word, at: 0)
+        bytes.append(contentsOf: word)
+        bytes.append(contentsOf: image)
+        putBigEndian(checksum(image, nonce: nonce), into: &word, at: 0)
+        bytes.append(contentsOf: word)
     }
 
     /// The record checksum SQLite verifies on rollback.

@@ -12,6 +12,9 @@ struct WALFrame: Sendable {
     let sizeAfter: UInt32
     /// The page image.
     let page: [UInt8]
+    /// On a commit frame, the CRC-32 of the whole frame (header and page): it names the primary's history at this
+    /// frame, since the header carries the WAL's salts and cumulative checksum. `nil` on other frames.
+    let identity: UInt32?
 
     var isCommit: Bool { sizeAfter != 0 }
 
@@ -37,7 +40,8 @@ struct WALFrame: Sendable {
             }
             frames.append(WALFrame(
                 pageNumber: pageNumber, sizeAfter: sizeAfter,
-                page: Array(bytes[(offset + headerSize)..<(offset + size)])))
+                page: Array(bytes[(offset + headerSize)..<(offset + size)]),
+                identity: sizeAfter == 0 ? nil : CRC32.checksum(bytes[offset..<(offset + size)])))
             offset += size
         }
         return frames

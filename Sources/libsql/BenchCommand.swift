@@ -28,7 +28,21 @@ struct BenchCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Run the seed's operations through RecordAdapter models against raw client statements instead.")
     var records = false
 
+    @Option(name: .long, help: "Soak for this many seconds instead: concurrent clients doing mixed reads, writes, transactions and cursors, then a consistency check (exit status 1 when it fails).")
+    var soak: Int?
+
+    @Option(name: .long, help: "Concurrent clients of --soak.")
+    var clients: Int = 16
+
+    @Flag(name: .long, help: "With --soak and no --url: spawn `libsql serve` as a child process instead of serving in-process.")
+    var spawn = false
+
     func run() async throws {
+        if let soak {
+            guard soak > 0, clients > 0 else { throw ValidationError("--soak and --clients must be positive") }
+            guard try await runSoak(seconds: soak) else { throw ExitCode.failure }
+            return
+        }
         if records {
             try await runRecords()
             return
@@ -50,6 +64,24 @@ struct BenchCommand: AsyncParsableCommand {
         let server = ServerConfiguration(databasePath: directory.appendingPathComponent("bench.db").path, port: 0)
         try await HranaServer.withRunning(server) { running in
             try await runRemote(url: running.url.absoluteString, token: nil, label: "in-process server on loopback")
+        }
+    }
+
+    private func runSoak(seconds: Int) async throws -> Bool {
+        if let url {
+            return try await SoakBench(url: url, token: token, seconds: seconds, clients: clients, serverPID: nil).run()
+        }
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("libsql-soak-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("soak.db").path
+        if spawn {
+            let server = try SpawnedServer(databasePath: path)
+            defer { server.stop() }
+            return try await SoakBench(url: server.url, token: nil, seconds: seconds, clients: clients, serverPID: server.pid).run()
+        }
+        return try await HranaServer.withRunning(ServerConfiguration(databasePath: path, port: 0)) { running in
+            try await SoakBench(url: running.url.absoluteString, token: nil, seconds: seconds, clients: clients, serverPID: nil).run()
         }
     }
 

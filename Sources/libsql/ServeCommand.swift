@@ -27,6 +27,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Seconds a stream may stay idle before it expires.")
     var streamTimeout: Double = 10
 
+    @Option(name: .long, help: "The most streams kept open between requests; a new one beyond it expires the one idle for longest.")
+    var maxStreams: Int = 1024
+
     @Option(name: .long, help: "Seconds a transaction may hold the write lock while another writer waits.")
     var transactionTimeout: Double = 5
 
@@ -65,6 +68,12 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Cut a replication generation with frames once it is this many seconds old.")
     var generationMaxAge: Double = 600
 
+    @Option(name: .long, help: "Keep the history of this many replication generations, the live one included (default: all); older ones answer 410 and their replicas rebuild.")
+    var keepGenerations: Int?
+
+    @Option(name: .long, help: "Purge the oldest closed replication generations once their archive exceeds this many bytes (default: no limit).")
+    var maxArchiveBytes: Int64?
+
     @Flag(name: .long, help: "fsync every commit before acknowledging it (synchronous=FULL): no acknowledged write is lost on power loss.")
     var durableCommits = false
 
@@ -77,6 +86,8 @@ struct ServeCommand: AsyncParsableCommand {
         guard inlineQueryLimit >= 0 else { throw ValidationError("--inline-query-limit must not be negative") }
         guard maxResponseSize > 0, maxRequestSize > 0, maxValueSize > 0 else { throw ValidationError("Sizes must be positive") }
         guard generationMaxFrames > 0, generationMaxAge > 0 else { throw ValidationError("Generation thresholds must be positive") }
+        if let keepGenerations, keepGenerations < 1 { throw ValidationError("--keep-generations must be at least 1") }
+        if let maxArchiveBytes, maxArchiveBytes < 0 { throw ValidationError("--max-archive-bytes must not be negative") }
     }
 
     func run() async throws {
@@ -98,6 +109,7 @@ struct ServeCommand: AsyncParsableCommand {
             }
         }
         configuration.streamIdleTimeout = .milliseconds(Int64(streamTimeout * 1000))
+        configuration.maxStreams = maxStreams
         configuration.transactionTimeout = .milliseconds(Int64(transactionTimeout * 1000))
         configuration.busyTimeout = .milliseconds(Int64(busyTimeout * 1000))
         configuration.connectionIdleTimeout = .milliseconds(Int64(connectionIdleTimeout * 1000))
@@ -108,7 +120,8 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.selfURL = selfURL
         configuration.replication = ReplicationOptions(
             isEnabled: !noReplication, maxFramesPerGeneration: generationMaxFrames,
-            maxGenerationAge: .milliseconds(Int64(generationMaxAge * 1000)))
+            maxGenerationAge: .milliseconds(Int64(generationMaxAge * 1000)), keepGenerations: keepGenerations,
+            maxArchiveBytes: maxArchiveBytes)
         configuration.durableCommits = durableCommits
         try await HranaServer.run(configuration, logger: logger) { server in
             FileHandle.standardOutput.write(Data("libsql server listening on \(server.url.absoluteString) (database \(db))\n".utf8))

@@ -27,6 +27,10 @@ struct SyncCommand: AsyncParsableCommand {
     @Option(help: .hidden)
     var crashAfter: String?
 
+    /// Memory tests: print the process's peak resident set size (Linux) to standard error at the end.
+    @Flag(help: .hidden)
+    var reportPeakMemory = false
+
     func run() async throws {
         CrashInjection.crash(after: crashAfter)
         let level: Logger.Level = verbose ? .debug : .warning
@@ -53,5 +57,12 @@ struct SyncCommand: AsyncParsableCommand {
             throw ExitCode.failure
         }
         await replica.close()
+        if reportPeakMemory {
+            // The process's own high-water mark since exec (ru_maxrss would include the parent's before exec).
+            let status = (try? String(contentsOfFile: "/proc/self/status", encoding: .utf8)) ?? ""
+            let peak = status.split(separator: "\n").first { $0.hasPrefix("VmHWM:") }
+                .flatMap { Int($0.dropFirst(6).filter(\.isNumber)) }
+            FileHandle.standardError.write(Data("peak-rss-kb \(peak.map(String.init) ?? "unknown")\n".utf8))
+        }
     }
 }

@@ -3,7 +3,7 @@ import Hrana
 import Testing
 
 /// Pooled connections must look fresh to the next client, as a new sqld connection does.
-@Suite struct HTTPSessionPoolTests {
+@Suite struct HTTPStreamPoolTests {
     private static let stateQuery = "SELECT last_insert_rowid(), changes(), total_changes()"
     private static let fresh: [[Value]] = [[.integer(0), .integer(0), .integer(0)]]
 

@@ -64,14 +64,14 @@ import Testing
         var buffer = TransactionBuffer()
         var first = [UInt8](frame(page: 5, sizeAfter: 0))
         first[30] = 1
-        #expect(buffer.add(try WALFrame.parse(Data(first))[0], number: 1) == nil)
-        #expect(buffer.add(try WALFrame.parse(frame(page: 5, sizeAfter: 0))[0], number: 2) == nil)
-        #expect(buffer.add(try WALFrame.parse(frame(page: 9, sizeAfter: 0))[0], number: 3) == nil)
-        let transaction = try #require(buffer.add(try WALFrame.parse(frame(page: 1, sizeAfter: 6))[0], number: 4))
+        #expect(try buffer.add(try WALFrame.parse(Data(first))[0], number: 1) == nil)
+        #expect(try buffer.add(try WALFrame.parse(frame(page: 5, sizeAfter: 0))[0], number: 2) == nil)
+        #expect(try buffer.add(try WALFrame.parse(frame(page: 9, sizeAfter: 0))[0], number: 3) == nil)
+        let transaction = try #require(try buffer.add(try WALFrame.parse(frame(page: 1, sizeAfter: 6))[0], number: 4))
         #expect(transaction.commitFrame == 4)
         #expect(transaction.frameCount == 4)
         #expect(transaction.pages.keys.sorted() == [1, 5])
-        #expect(transaction.pages[5]?[6] == 0xAB)
+        #expect(try transaction.image(try #require(transaction.pages[5]))[6] == 0xAB)
         #expect(buffer.isEmpty)
     }
 

@@ -76,7 +76,8 @@ struct PipelineEndpoint {
             if let lease { core.registry.remove(lease) }
             baton = nil
         } else {
-            let kept = lease ?? core.registry.create(stream: stream)
+            let kept: StreamLease
+            if let lease { kept = lease } else { kept = await core.register(stream) }
             baton = core.registry.nextBaton(for: kept)
             core.registry.release(kept)
         }

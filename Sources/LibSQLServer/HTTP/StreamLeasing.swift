@@ -14,7 +14,7 @@ extension ServerCore {
                 return .failure(ResponseError(HTTPResponses.text(.serviceUnavailable, "The server is shutting down")))
             }
             switch opened {
-            case .success(let stream): return .success(registry.create(stream: stream))
+            case .success(let stream): return .success(await register(stream))
             case .failure(let error): return .failure(openFailure(error))
             }
         }
@@ -22,6 +22,16 @@ extension ServerCore {
         case .success(let lease): return .success(lease)
         case .failure(let rejection): return .failure(ResponseError(HTTPResponses.batonRejected(rejection)))
         }
+    }
+
+    /// Registers a new stream; closes the stream it evicted, if any, off the cooperative pool.
+    func register(_ stream: HranaStream) async -> StreamLease {
+        let (lease, evicted) = registry.create(stream: stream)
+        if let evicted {
+            logger.debug("Too many open streams: expired the one idle for longest")
+            await executor.runDetached { evicted.close() }
+        }
+        return lease
     }
 
     /// Opens a stream, retrying briefly: a new connection can meet `SQLITE_BUSY` while others write.

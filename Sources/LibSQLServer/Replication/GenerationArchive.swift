@@ -95,6 +95,25 @@ struct GenerationArchive: Sendable {
         }
     }
 
+    /// The bytes the archived files of `generation` take.
+    func size(of generation: UInt32) -> Int64 {
+        [exportPath(generation), framesPath(generation)].reduce(0) { total, path in
+            let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.int64Value
+            return total + (size ?? 0)
+        }
+    }
+
+    /// Deletes the archived files of `generation`, if any.
+    func remove(_ generation: UInt32) {
+        for path in [exportPath(generation), framesPath(generation)] { unlink(path) }
+    }
+
+    /// Whether an archived file of `generation` is still on disk.
+    func holds(_ generation: UInt32) -> Bool {
+        FileManager.default.fileExists(atPath: exportPath(generation))
+            || FileManager.default.fileExists(atPath: framesPath(generation))
+    }
+
     /// Whether the archived file at `path` has exactly the bytes of `file`.
     func matches(_ path: String, _ file: ReplicationFile) throws -> Bool {
         guard let handle = FileHandle(forReadingAtPath: path) else { return false }

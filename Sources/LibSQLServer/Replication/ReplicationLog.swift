@@ -126,9 +126,11 @@ final class ReplicationLog: Sendable {
             state = fresh
         }
         let live = Live(state: state!, scan: scan, startedAt: .now)
-        return ReplicationLog(
+        let log = ReplicationLog(
             options: options, archive: archive, logger: logger, live: live,
             connections: Connections(pin: pin, writer: writer, checkpointer: checkpointer, database: database, wal: wal))
+        try log.applyRetention()
+        return log
     }
 
     /// Whether the WAL found at start-up still holds the live generation of `state`. After a clean stop
@@ -396,8 +398,45 @@ final class ReplicationLog: Sendable {
         // 4. Make it durable: the archive files, then the state (the commit point across restarts).
         for path in written { try DurableFile.sync(path) }
         try persist()
+        try applyRetention()
         logger.debug("Cut a generation", metadata: ["generation": "\(planned.state.generation)", "frames": "\(planned.frames)"])
         return true
+    }
+
+    // MARK: Retention
+
+    /// Purges the oldest closed generations beyond ``ReplicationOptions/keepGenerations`` and
+    /// ``ReplicationOptions/maxArchiveBytes``: `state.json` first names them purged (410 from then on), then
+    /// their files are deleted. Files of generations purged earlier (a crash between the two) go too.
+    func applyRetention() throws {
+        let (purged, leftovers) = live.withLockedValue { live -> ([UInt32], [UInt32]) in
+            let closed = live.state.closed.keys.sorted(by: >)
+            var kept = 0
+            var bytes: Int64 = 0
+            var victims: [UInt32] = []
+            for generation in closed {
+                kept += 1
+                bytes += archive.size(of: generation)
+                if let keep = options.keepGenerations, kept + 1 > keep {
+                    victims.append(generation)
+                } else if let limit = options.maxArchiveBytes, bytes > limit {
+                    victims.append(generation)
+                }
+            }
+            for generation in victims {
+                live.state.closed[generation] = nil
+                live.state.purged.append(generation)
+            }
+            if !victims.isEmpty { live.needsSave = true }
+            let current = live.state.generation
+            return (victims, live.state.purged.filter { $0 != current && archive.holds($0) })
+        }
+        guard !purged.isEmpty || !leftovers.isEmpty else { return }
+        try persist()
+        for generation in Set(purged + leftovers) { archive.remove(generation) }
+        if !purged.isEmpty {
+            logger.debug("Purged old generations", metadata: ["generations": "\(purged.sorted())"])
+        }
     }
 
     /// Writes the latest state to `state.json` if it changed; saves are serialized and always write the newest.

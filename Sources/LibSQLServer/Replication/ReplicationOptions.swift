@@ -11,15 +11,24 @@ public struct ReplicationOptions: Sendable, Hashable {
     public var maxGenerationAge: Duration
     /// How often the capture checks the WAL for the thresholds.
     public var pollInterval: Duration
+    /// How many generations keep their history, the live one included (`nil`: all). After each cut the oldest
+    /// closed generations beyond it are purged: their `/sync` and `/export` answer 410 and a replica still in
+    /// one rebuilds itself from the current export.
+    public var keepGenerations: Int?
+    /// The most bytes the archive of closed generations (their frames and export images) may hold (`nil`: no
+    /// limit); the oldest closed generations are purged until it fits. The live generation is always kept.
+    public var maxArchiveBytes: Int64?
 
     /// Creates replication options.
     public init(
         isEnabled: Bool = true, maxFramesPerGeneration: Int = 2000, maxGenerationAge: Duration = .seconds(600),
-        pollInterval: Duration = .milliseconds(100)
+        pollInterval: Duration = .milliseconds(100), keepGenerations: Int? = nil, maxArchiveBytes: Int64? = nil
     ) {
         self.isEnabled = isEnabled
         self.maxFramesPerGeneration = maxFramesPerGeneration
         self.maxGenerationAge = maxGenerationAge
         self.pollInterval = pollInterval
+        self.keepGenerations = keepGenerations.map { max(1, $0) }
+        self.maxArchiveBytes = maxArchiveBytes
     }
 }

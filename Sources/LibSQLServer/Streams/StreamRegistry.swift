@@ -20,32 +20,82 @@ struct StreamLease: Sendable {
 
 /// The HTTP streams of one server: which baton is current, who is using a stream, and which streams
 /// expired. Streams are never closed under the lock; callers get them back to close.
+///
+/// At most `maxStreams` streams are live: a new stream beyond that expires the stream idle for longest (its
+/// transaction is rolled back and its baton answers `STREAM_EXPIRED`), so clients that vanish without closing
+/// their streams cannot exhaust the server's memory and descriptors before the idle timeout reclaims them.
+/// Streams serving a request are never evicted.
 final class StreamRegistry: Sendable {
     private enum Slot {
         case available(stream: HranaStream, sequence: UInt64, idleSince: ContinuousClock.Instant)
         case inUse(sequence: UInt64)
         case expired(since: ContinuousClock.Instant)
+
+        var isLive: Bool {
+            if case .expired = self { false } else { true }
+        }
     }
 
-    private let slots = NIOLockedValueBox<[UInt64: Slot]>([:])
+    /// The slots by stream id, with a count of the live ones.
+    private struct Slots {
+        private(set) var byID: [UInt64: Slot] = [:]
+        /// Slots that are not expired.
+        private(set) var live = 0
+
+        subscript(id: UInt64) -> Slot? {
+            get { byID[id] }
+            set {
+                let old: Slot?
+                if let newValue {
+                    old = byID.updateValue(newValue, forKey: id)
+                } else {
+                    old = byID.removeValue(forKey: id)
+                }
+                live += (newValue?.isLive == true ? 1 : 0) - (old?.isLive == true ? 1 : 0)
+            }
+        }
+
+        mutating func removeAll() {
+            byID.removeAll()
+            live = 0
+        }
+    }
+
+    private let slots = NIOLockedValueBox(Slots())
     private let codec: BatonCodec
     private let idleTimeout: Duration
     private let retention: Duration
+    private let maxStreams: Int
 
-    init(codec: BatonCodec = BatonCodec(), idleTimeout: Duration, retention: Duration) {
+    init(codec: BatonCodec = BatonCodec(), idleTimeout: Duration, retention: Duration, maxStreams: Int = .max) {
         self.codec = codec
         self.idleTimeout = idleTimeout
         self.retention = retention
+        self.maxStreams = max(1, maxStreams)
     }
 
-    /// Registers a new stream and leases it to the current request.
-    func create(stream: HranaStream) -> StreamLease {
+    /// Registers a new stream and leases it to the current request. When that makes more than `maxStreams`
+    /// live streams, the stream idle for longest expires; it is returned for the caller to close.
+    func create(stream: HranaStream) -> (lease: StreamLease, evicted: HranaStream?) {
         slots.withLockedValue { slots in
             var streamID = UInt64.random(in: 1...UInt64.max)
             while slots[streamID] != nil { streamID = UInt64.random(in: 1...UInt64.max) }
             let sequence = UInt64.random(in: 0...(UInt64.max >> 1))
             slots[streamID] = .inUse(sequence: sequence)
-            return StreamLease(streamID: streamID, sequence: sequence, stream: stream)
+            var evicted: HranaStream?
+            if slots.live > maxStreams {
+                var oldest: (id: UInt64, stream: HranaStream, since: ContinuousClock.Instant)?
+                for (id, slot) in slots.byID {
+                    if case .available(let stream, _, let idleSince) = slot, idleSince < oldest?.since ?? .now {
+                        oldest = (id, stream, idleSince)
+                    }
+                }
+                if let oldest {
+                    slots[oldest.id] = .expired(since: .now)
+                    evicted = oldest.stream
+                }
+            }
+            return (StreamLease(streamID: streamID, sequence: sequence, stream: stream), evicted)
         }
     }
 
@@ -86,20 +136,20 @@ final class StreamRegistry: Sendable {
 
     /// Forgets a leased stream (closed, or dropped after a protocol error); its batons become invalid.
     func remove(_ lease: StreamLease) {
-        _ = slots.withLockedValue { $0.removeValue(forKey: lease.streamID) }
+        slots.withLockedValue { $0[lease.streamID] = nil }
     }
 
     /// Expires idle streams and purges old tombstones; returns the streams to close.
     func sweep(now: ContinuousClock.Instant = .now) -> [HranaStream] {
         slots.withLockedValue { slots in
             var expired: [HranaStream] = []
-            for (id, slot) in slots {
+            for (id, slot) in slots.byID {
                 switch slot {
                 case .available(let stream, _, let idleSince) where now - idleSince >= idleTimeout:
                     expired.append(stream)
                     slots[id] = .expired(since: now)
                 case .expired(let since) where now - since >= retention:
-                    slots.removeValue(forKey: id)
+                    slots[id] = nil
                 default:
                     break
                 }
@@ -111,7 +161,7 @@ final class StreamRegistry: Sendable {
     /// Forgets every stream; returns the idle streams to close (leased ones are closed by their holders).
     func removeAll() -> [HranaStream] {
         slots.withLockedValue { slots in
-            let streams = slots.values.compactMap { slot -> HranaStream? in
+            let streams = slots.byID.values.compactMap { slot -> HranaStream? in
                 if case .available(let stream, _, _) = slot { return stream }
                 return nil
             }
@@ -122,8 +172,6 @@ final class StreamRegistry: Sendable {
 
     /// The number of live (not expired) streams.
     var liveStreamCount: Int {
-        slots.withLockedValue { slots in
-            slots.values.count { if case .expired = $0 { false } else { true } }
-        }
+        slots.withLockedValue { $0.live }
     }
 }

@@ -25,6 +25,12 @@ struct ReplicationGenerationTests {
         defer { folder.remove() }
         try await folder.withServer(configure: { $0.replication.maxFramesPerGeneration = 8 }) { harness throws in
             try await Self.workload(harness)
+            // The workload can finish between two capture rounds (one cut for all of it): write on until more cuts.
+            let deadline = ContinuousClock.now + .seconds(30)
+            while try await harness.currentGeneration() <= 3, ContinuousClock.now < deadline {
+                _ = try await harness.query("INSERT INTO t(v) VALUES ('more')")
+                try await Task.sleep(for: .milliseconds(30))
+            }
             let last = try await harness.waitForGeneration(above: 3)
             var generation = 1
             var checked = 0

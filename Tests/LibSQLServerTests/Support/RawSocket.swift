@@ -55,6 +55,25 @@ final class RawSocket: @unchecked Sendable {
 
     func shutdownWrite() { shutdown(fd, Int32(SHUT_WR)) }
 
+    /// Sends `text` one byte every `interval` until the peer closes the connection or `limit` passes; returns
+    /// how long the peer took to close it, `nil` if it did not.
+    func trickle(_ text: String, every interval: Duration, for limit: Duration) -> Duration? {
+        let start = ContinuousClock.now
+        var bytes = Array(text.utf8)[...]
+        while ContinuousClock.now - start < limit {
+            if bytes.isEmpty { bytes = Array(" ".utf8)[...] }
+            let byte = bytes.removeFirst()
+            let sent = withUnsafeBytes(of: byte) { Glibc.send(fd, $0.baseAddress, 1, Int32(MSG_NOSIGNAL)) }
+            var probe: UInt8 = 0
+            let read = recv(fd, &probe, 1, Int32(MSG_DONTWAIT))
+            if sent < 0 || read == 0 || (read < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
+                return ContinuousClock.now - start
+            }
+            Thread.sleep(forTimeInterval: Double(interval.components.attoseconds) / 1e18 + Double(interval.components.seconds))
+        }
+        return nil
+    }
+
     /// Runs blocking socket work off the cooperative thread pool.
     static func blocking<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { continuation in

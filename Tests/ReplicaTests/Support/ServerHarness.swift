@@ -7,11 +7,12 @@ import Synchronization
 /// Runs our server (replication on) on a temporary database with a remote client for writes.
 func withReplicationServer<T: Sendable>(
     directory: String, port: Int = 0, authToken: String? = nil, framesPerGeneration: Int = 2000,
-    _ body: (RunningServer, Database) async throws -> T
+    keepGenerations: Int? = nil, _ body: (RunningServer, Database) async throws -> T
 ) async throws -> T {
     var configuration = ServerConfiguration(databasePath: directory + "/primary.db", port: port, authToken: authToken)
     configuration.replication.isEnabled = true
     configuration.replication.maxFramesPerGeneration = framesPerGeneration
+    configuration.replication.keepGenerations = keepGenerations
     configuration.replication.pollInterval = .milliseconds(20)
     return try await HranaServer.withRunning(configuration) { server in
         let client = try Database(url: server.url.absoluteString, authToken: authToken)
@@ -62,6 +63,7 @@ final class FaultyTransport: HTTPTransport {
 
     private let inner: any HTTPTransport
     private let faults = Mutex<(pending: [Fault], fakeEnd: UInt32?, syncRequests: Int)>(([], nil, 0))
+    private let goneAsEnd = Mutex<UInt32?>(nil)
 
     init(_ inner: any HTTPTransport) {
         self.inner = inner
@@ -73,6 +75,12 @@ final class FaultyTransport: HTTPTransport {
     }
 
     var syncRequests: Int { faults.withLock { $0.syncRequests } }
+
+    /// From now on answers a `/sync` that got 404 or 410 with `400 {"generation": generation}` instead, as a
+    /// primary that names its current generation for any history it does not have.
+    func answerGoneAsEndOfGeneration(_ generation: UInt32?) {
+        goneAsEnd.withLock { $0 = generation }
+    }
 
     func send(_ request: HTTPRequest, body: Data?) async throws -> HTTPResponse {
         let isSync = request.url.path.hasPrefix("/sync/")
@@ -87,6 +95,9 @@ final class FaultyTransport: HTTPTransport {
             }
         }
         let response = try await inner.send(request, body: body)
+        if isSync, response.status == 404 || response.status == 410, let generation = goneAsEnd.withLock({ $0 }) {
+            return HTTPResponse(status: 400, headers: [:], body: HTTPBody(Data("{\"generation\":\(generation)}".utf8)))
+        }
         guard isSync, response.status == 200 else { return response }
         let fault = faults.withLock { state -> Fault? in state.pending.isEmpty ? nil : state.pending.removeFirst() }
         guard let fault else { return response }

@@ -77,7 +77,13 @@ final class TestReplica {
         try self.init(path: path, export: export)
     }
 
-    init(path: String, export: [UInt8], generation: UInt32 = 1) throws {
+    init(files: LocalFiles, applier: PageApplier, metadata: ReplicaMetadata) {
+        self.files = files
+        self.applier = applier
+        self.metadata = metadata
+    }
+
+    init(path: String, export: [UInt8], generation: UInt32 = 1, vfs: String? = nil) throws {
         files = LocalFiles(database: path)
         try LocalFiles.writeSynced(export, to: path)
         let counter = try Bootstrap.prepare(path, bytes: Int64(export.count))
@@ -85,7 +91,7 @@ final class TestReplica {
             remote: "test", pageSize: 4096, bootstrapping: false,
             committed: SyncPosition(generation: generation, frame: 0, changeCounter: counter))
         try LocalFiles.replaceAtomically(files.metadata, with: metadata.encoded(), directory: files.directory)
-        applier = try PageApplier(files: files, busyTimeout: .seconds(5))
+        applier = try PageApplier(files: files, busyTimeout: .seconds(5), vfs: vfs)
     }
 
     /// Applies every complete transaction among `frames`; returns how many.
@@ -93,7 +99,7 @@ final class TestReplica {
     func apply(_ frames: [(number: UInt32, frame: WALFrame)], generation: UInt32 = 1, bumpCounter: Bool = true) throws -> Int {
         var applied = 0
         for (number, frame) in frames {
-            guard let transaction = buffer.add(frame, number: number) else { continue }
+            guard let transaction = try buffer.add(frame, number: number) else { continue }
             var next = try applier.apply(transaction, generation: generation, metadata: metadata, bumpChangeCounter: bumpCounter)
             next.committed = next.pending!
             next.pending = nil
@@ -110,7 +116,7 @@ extension TestReplica {
     func applyGrouped(_ frames: [(number: UInt32, frame: WALFrame)], size: Int) throws -> Int {
         var groups: [PrimaryTransaction] = []
         for (number, frame) in frames {
-            guard let transaction = buffer.add(frame, number: number) else { continue }
+            guard let transaction = try buffer.add(frame, number: number) else { continue }
             if var last = groups.last, last.transactionCount < size {
                 last.append(transaction)
                 groups[groups.count - 1] = last
@@ -179,5 +185,24 @@ func plain(_ value: Value) -> String {
     case .float(let double): "\(double)"
     case .text(let text): text
     case .blob(let data): "blob(\(data.count), crc \(CRC32.checksum(data)))"
+    }
+}
+
+extension TestReplica {
+    /// Reopens a replica file left by an apply that was cut short, as ``ReplicaSyncer`` does on open: a read lets
+    /// SQLite roll back a hot journal, and the file's change counter picks the position the metadata names.
+    /// Returns `nil` when the counter matches neither position (the syncer would rebuild the file).
+    static func reopen(_ path: String) throws -> TestReplica? {
+        let files = LocalFiles(database: path)
+        var metadata = try ReplicaMetadata.decode(LocalFiles.read(files.metadata) ?? [])
+        let applier = try PageApplier(files: files, busyTimeout: .seconds(5))
+        let header = try applier.recoverAndReadHeader()
+        guard header.isRollbackMode, let position = metadata.position(forChangeCounter: header.changeCounter) else {
+            applier.close()
+            return nil
+        }
+        metadata.committed = position
+        metadata.pending = nil
+        return TestReplica(files: files, applier: applier, metadata: metadata)
     }
 }
