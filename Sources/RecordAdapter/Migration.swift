@@ -29,11 +29,7 @@ public struct Migration: Sendable {
 
     /// A migration that goes forward only (rolling it back throws ``RecordError/Kind/irreversibleMigration``).
     public init(_ version: Int64, _ name: String, _ up: @escaping @Sendable (SchemaChanges) async throws -> Void) {
-        self.version = version
-        self.name = name
-        self.up = up
-        self.down = nil
-        self.reversesItself = false
+        self.init(version: version, name: name, up: up, down: nil, reversesItself: false)
     }
 
     /// A migration that Rails' `change` describes: rolling it back undoes its calls in reverse order
@@ -42,11 +38,7 @@ public struct Migration: Sendable {
     /// `addForeignKey`) makes the rollback throw ``RecordError/Kind/irreversibleMigration`` before anything runs;
     /// use `up:down:` for those.
     public init(_ version: Int64, _ name: String, change: @escaping @Sendable (SchemaChanges) async throws -> Void) {
-        self.version = version
-        self.name = name
-        self.up = change
-        self.down = nil
-        self.reversesItself = true
+        self.init(version: version, name: name, up: change, down: nil, reversesItself: true)
     }
 
     /// A reversible migration: `down` undoes what `up` did (Rails' `up`/`down`).
@@ -54,11 +46,18 @@ public struct Migration: Sendable {
         _ version: Int64, _ name: String, up: @escaping @Sendable (SchemaChanges) async throws -> Void,
         down: @escaping @Sendable (SchemaChanges) async throws -> Void
     ) {
+        self.init(version: version, name: name, up: up, down: down, reversesItself: false)
+    }
+
+    private init(
+        version: Int64, name: String, up: @escaping @Sendable (SchemaChanges) async throws -> Void,
+        down: (@Sendable (SchemaChanges) async throws -> Void)?, reversesItself: Bool
+    ) {
         self.version = version
         self.name = name
         self.up = up
         self.down = down
-        self.reversesItself = false
+        self.reversesItself = reversesItself
     }
 
     /// Whether the migration has a `down` or is a `change` (which may still hold a call without an inverse).

@@ -105,6 +105,24 @@ import Testing
         }
     }
 
+    /// Inside a caller's transaction the migrator cannot switch foreign keys off (SQLite ignores it there): the
+    /// rebuild of a table others reference is refused rather than cascading into `books`.
+    @Test func aRebuildThatWouldCascadeIsRefusedWhileForeignKeysAreEnforced() async throws {
+        try await withConnection(.local, schema: Self.schema) { db, _ in
+            let migration = Migration(1, "score becomes real") { schema in
+                try await schema.changeColumn("authors", ColumnDefinition("score", .real))
+            }
+            let error = await expectRecordError(.statementInvalid) {
+                try await db.transaction { _ = try await Migrator([migration]).migrate(on: db) }
+            }
+            #expect(error?.message.contains("books") == true, "\(String(describing: error))")
+            let books = try await db.execute("SELECT count(*) FROM books").rows[0][0]
+            #expect(books == .integer(1))
+            let score = try await SchemaInspector(db).columns(of: "authors").first { $0.name == "score" }
+            #expect(score?.type == "INTEGER")
+        }
+    }
+
     @Test func changingAMissingColumnOrTableIsAClearError() async throws {
         try await withConnection(.local, schema: Self.schema) { db, _ in
             await expectRecordError(.statementInvalid) {
