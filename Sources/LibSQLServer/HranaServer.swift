@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import HummingbirdWebSocket
 import Logging
 import NIOCore
 import ServiceLifecycle
@@ -62,7 +63,11 @@ public enum HranaServer {
         let stopped = OnceValue<Void>()
         let app = Application(
             responder: HranaResponder(core: core),
-            server: .http1(configuration: .init(idleTimeout: TimeAmount(configuration.connectionIdleTimeout))),
+            server: .http1WebSocketUpgrade(
+                configuration: .init(
+                    http1: .init(idleTimeout: TimeAmount(configuration.connectionIdleTimeout)),
+                    ws: .init(maxFrameSize: configuration.maxRequestBodySize)),
+                shouldUpgrade: { request, _, _ in WebSocketEndpoint.shouldUpgrade(request, core: core) }),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
             onServerRunning: { channel in port.complete(.success(channel.localAddress?.port ?? configuration.port)) },
             logger: logger)
