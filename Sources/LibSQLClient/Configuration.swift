@@ -22,6 +22,9 @@ extension Database {
         public var protocolVersion: ProtocolVersion?
         /// Whether repeated statements of a stream are stored on the server (`store_sql`) and run by id.
         public var storesSQL: Bool
+        /// The body encoding over HTTP: JSON (`/v2`, `/v3`), or protobuf (`/v3-protobuf`) when the server
+        /// answers its probe; a server without it, or a fixed ``protocolVersion`` of Hrana 2, gets JSON.
+        public var encoding: Encoding
         /// Where the client logs (debug level and below).
         public var logger: Logger
 
@@ -29,7 +32,8 @@ extension Database {
         public init(
             url: String, authToken: String? = nil, requestTimeout: Duration? = .seconds(30), concurrency: Int = 20,
             compression: Bool = true, transport: (any HTTPTransport)? = nil, protocolVersion: ProtocolVersion? = nil,
-            storesSQL: Bool = true, logger: Logger = Logger(label: "LibSQLClient", factory: { _ in SwiftLogNoOpLogHandler() })
+            storesSQL: Bool = true, encoding: Encoding = .json,
+            logger: Logger = Logger(label: "LibSQLClient", factory: { _ in SwiftLogNoOpLogHandler() })
         ) {
             self.url = url
             self.authToken = authToken
@@ -39,7 +43,16 @@ extension Database {
             self.transport = transport
             self.protocolVersion = protocolVersion
             self.storesSQL = storesSQL
+            self.encoding = encoding
             self.logger = logger
+        }
+
+        /// How Hrana bodies are encoded on the wire.
+        public enum Encoding: String, Sendable, Hashable {
+            /// JSON, which every libSQL server speaks.
+            case json
+            /// The protobuf encoding of Hrana 3 (`/v3-protobuf/pipeline`, `/v3-protobuf/cursor`).
+            case protobuf
         }
     }
 }

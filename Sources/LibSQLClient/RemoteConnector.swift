@@ -17,10 +17,13 @@ final class RemoteConnector: Sendable {
     let logger: Logger
     let fixedVersion: ProtocolVersion?
     let storesSQL: Bool
+    let encoding: Database.Configuration.Encoding
     private let headers: [String: String]
     private let timeout: Duration?
     private let semaphore: AsyncSemaphore?
     private let versions = Mutex<[URL: Task<ProtocolVersion, any Error>]>([:])
+    /// Whether each base URL serves `/v3-protobuf`, probed once when protobuf is asked for.
+    private let protobufSupport = Mutex<[URL: Task<Bool, any Error>]>([:])
     private let closed = Atomic<Bool>(false)
     private let background = Mutex<(closed: Bool, next: Int, tasks: [Int: Task<Void, Never>])>((false, 0, [:]))
 
@@ -45,6 +48,7 @@ final class RemoteConnector: Sendable {
         logger = configuration.logger
         fixedVersion = configuration.protocolVersion
         storesSQL = configuration.storesSQL
+        encoding = configuration.protocolVersion == .v2 ? .json : configuration.encoding
     }
 
     /// Runs fire-and-forget work (closing a drained cursor's stream) that ``shutdown()`` waits for.
@@ -87,7 +91,8 @@ final class RemoteConnector: Sendable {
     /// Sends one request under the concurrency limit. The permit is held until the body is read by `read`;
     /// the request timeout bounds the whole exchange, body included.
     func exchange<T: Sendable>(
-        method: String, url: URL, body: Data?, read: @escaping @Sendable (HTTPResponse) async throws -> T
+        method: String, url: URL, body: Data?, protobuf: Bool = false,
+        read: @escaping @Sendable (HTTPResponse) async throws -> T
     ) async throws -> T {
         try checkOpen()
         if let semaphore { try await semaphore.wait() }
@@ -95,6 +100,7 @@ final class RemoteConnector: Sendable {
         try checkOpen()
         var requestHeaders = headers
         if body == nil { requestHeaders["content-type"] = nil }
+        if protobuf && body != nil { requestHeaders["content-type"] = "application/x-protobuf" }
         let request = HTTPRequest(method: method, url: url, headers: requestHeaders, timeout: timeout)
         let transport = self.transport
         do {
@@ -141,13 +147,12 @@ final class RemoteConnector: Sendable {
         let status = response.status
         let body = (try? await response.body.collect(upTo: 64 << 10)) ?? Data()
         let contentType = response.headers["content-type"]?.lowercased() ?? ""
+        if contentType.hasPrefix("application/x-protobuf"), let hrana = try? HranaProtobuf.decode(ProtocolError.self, from: body) {
+            return Self.hranaError(hrana, status: status)
+        }
         if contentType.hasPrefix("application/json") {
             if let hrana = try? JSONDecoder().decode(ProtocolError.self, from: body) {
-                var error = LibSQLError(hrana, httpStatus: status)
-                if error.code == .streamExpired {
-                    error.message = "The server stream expired after being idle; any open transaction on it was rolled back (\(hrana.message))"
-                }
-                return error
+                return Self.hranaError(hrana, status: status)
             }
             if let object = try? JSONSerialization.jsonObject(with: body) as? [String: Any], let text = object["error"] as? String {
                 return LibSQLError(code: status == 401 || status == 403 ? .unauthorized : .serverError, message: text, httpStatus: status)
@@ -163,12 +168,21 @@ final class RemoteConnector: Sendable {
         return LibSQLError(code: code, message: "The server returned HTTP \(status)\(snippet)", httpStatus: status)
     }
 
+    private static func hranaError(_ hrana: ProtocolError, status: Int) -> LibSQLError {
+        var error = LibSQLError(hrana, httpStatus: status)
+        if error.code == .streamExpired {
+            error.message = "The server stream expired after being idle; any open transaction on it was rolled back (\(hrana.message))"
+        }
+        return error
+    }
+
     // MARK: Protocol version
 
     /// The protocol version of the server at `base`, probed once and cached; concurrent callers share one probe,
     /// and a failed probe is forgotten so that the next call probes again.
     func version(for base: URL) async throws -> ProtocolVersion {
         if let fixedVersion { return fixedVersion }
+        if try await usesProtobuf(for: base) { return .v3 }
         let task = versions.withLock { versions in
             if let task = versions[base] { return task }
             let task = Task { try await self.probe(base) }
@@ -180,6 +194,34 @@ final class RemoteConnector: Sendable {
         } catch {
             versions.withLock { versions in
                 if versions[base] == task { versions[base] = nil }
+            }
+            throw error
+        }
+    }
+
+    /// Whether requests to `base` go to `/v3-protobuf`: protobuf was asked for and `GET /v3-protobuf` answers
+    /// 2xx (probed once and cached, like the version).
+    func usesProtobuf(for base: URL) async throws -> Bool {
+        guard encoding == .protobuf else { return false }
+        let task = protobufSupport.withLock { probes in
+            if let task = probes[base] { return task }
+            let task = Task { () throws -> Bool in
+                let url = Self.resolve("v3-protobuf", against: base)
+                let ok = try await self.exchange(method: "GET", url: url, body: nil) { response -> Bool in
+                    _ = try? await response.body.collect(upTo: 1 << 16)
+                    return (200..<300).contains(response.status)
+                }
+                self.logger.debug("Probed Hrana 3 protobuf", metadata: ["supported": "\(ok)"])
+                return ok
+            }
+            probes[base] = task
+            return task
+        }
+        do {
+            return try await task.value
+        } catch {
+            protobufSupport.withLock { probes in
+                if probes[base] == task { probes[base] = nil }
             }
             throw error
         }
@@ -211,18 +253,21 @@ final class RemoteConnector: Sendable {
 
     /// Posts a pipeline and returns the server's response; the results count is checked.
     func pipeline(_ request: PipelineRequest, base: URL, version: ProtocolVersion) async throws -> PipelineResponse {
+        let protobuf = try await usesProtobuf(for: base)
         let body: Data
         do {
-            body = try HranaJSON.encode(request)
+            body = protobuf ? HranaProtobuf.encode(request) : try HranaJSON.encode(request)
         } catch {
             throw LibSQLError(code: .valueError, message: "Could not encode the request: \(error)")
         }
-        let url = Self.resolve(version.pipelinePath, against: base)
-        let response = try await exchange(method: "POST", url: url, body: body) { response -> PipelineResponse in
+        let url = Self.resolve(protobuf ? "v3-protobuf/pipeline" : version.pipelinePath, against: base)
+        let response = try await exchange(method: "POST", url: url, body: body, protobuf: protobuf) { response -> PipelineResponse in
             guard (200..<300).contains(response.status) else { throw await Self.statusError(response) }
             let data = try await response.body.collect(upTo: Self.maxResponseSize)
             do {
-                return try HranaJSON.decode(PipelineResponse.self, from: data)
+                return protobuf
+                    ? try HranaProtobuf.decode(PipelineResponse.self, from: data)
+                    : try HranaJSON.decode(PipelineResponse.self, from: data)
             } catch {
                 throw LibSQLError(code: .hranaProtocolError, message: "Invalid pipeline response: \(error)", httpStatus: response.status)
             }
@@ -232,25 +277,46 @@ final class RemoteConnector: Sendable {
                 code: .hranaProtocolError,
                 message: "The server returned \(response.results.count) results for \(request.requests.count) requests")
         }
-        return response
+        return protobuf ? Self.paddingBatchResults(response, for: request) : response
+    }
+
+    /// In protobuf a batch result's steps are maps keyed by step, so trailing steps that neither ran nor failed
+    /// are absent; restores them as `nil` up to the batch's step count.
+    static func paddingBatchResults(_ response: PipelineResponse, for request: PipelineRequest) -> PipelineResponse {
+        var padded = response
+        for (index, stream) in request.requests.enumerated() {
+            guard case .batch(let batch) = stream, case .ok(.batch(var result)) = padded.results[index] else { continue }
+            let count = batch.steps.count
+            if result.stepResults.count < count {
+                result.stepResults += Array(repeating: nil, count: count - result.stepResults.count)
+            }
+            if result.stepErrors.count < count {
+                result.stepErrors += Array(repeating: nil, count: count - result.stepErrors.count)
+            }
+            padded.results[index] = .ok(.batch(result))
+        }
+        return padded
     }
 
     // MARK: Cursor
 
     /// Posts a cursor request; returns the header and a reader of entries that pulls the body on demand.
     func cursor(_ request: CursorRequest, base: URL) async throws -> (CursorResponse, CursorEntryReader) {
+        let protobuf = try await usesProtobuf(for: base)
         let body: Data
         do {
-            body = try HranaJSON.encode(request)
+            body = protobuf ? HranaProtobuf.encode(request) : try HranaJSON.encode(request)
         } catch {
             throw LibSQLError(code: .valueError, message: "Could not encode the request: \(error)")
         }
-        let url = Self.resolve("v3/cursor", against: base)
+        let url = Self.resolve(protobuf ? "v3-protobuf/cursor" : "v3/cursor", against: base)
         try checkOpen()
         if let semaphore { try await semaphore.wait() }
         var permitHeld = semaphore != nil
         defer { if permitHeld { semaphore?.signal() } }
-        let request = HTTPRequest(method: "POST", url: url, headers: headers, timeout: timeout)
+        var requestHeaders = headers
+        if protobuf { requestHeaders["content-type"] = "application/x-protobuf" }
+        let request = HTTPRequest(method: "POST", url: url, headers: requestHeaders, timeout: timeout)
         let (transport, timeout) = (self.transport, self.timeout)
         var release: (@Sendable () -> Void)?
         if let semaphore { release = { semaphore.signal() } }
@@ -259,7 +325,7 @@ final class RemoteConnector: Sendable {
             let reader = try await withDeadline(timeout, "POST \(url.path)") { @Sendable () async throws -> CursorEntryReader in
                 let response = try ResponseDecompression.decompress(try await transport.send(request, body: body))
                 guard (200..<300).contains(response.status) else { throw await Self.statusError(response) }
-                let reader = CursorEntryReader(body: response.body, chunkTimeout: timeout)
+                let reader = CursorEntryReader(body: response.body, chunkTimeout: timeout, protobuf: protobuf)
                 _ = try await reader.readHeader()
                 return reader
             }
@@ -277,15 +343,18 @@ final class RemoteConnector: Sendable {
 final class CursorEntryReader: @unchecked Sendable {
     private let chunks: HTTPBody.Reader
     private let chunkTimeout: Duration?
-    private var decoder = CursorBodyDecoder()
+    /// The body's decoder: exactly one of the two is set (mutated in place, never copied).
+    private var jsonDecoder: CursorBodyDecoder?
+    private var protobufDecoder: ProtobufCursorBodyDecoder?
     private var pending: [CursorEntry] = []
     private var pendingIndex = 0
     private var finished = false
     private var release: (@Sendable () -> Void)?
 
-    init(body: HTTPBody, chunkTimeout: Duration?) {
+    init(body: HTTPBody, chunkTimeout: Duration?, protobuf: Bool = false) {
         chunks = body.makeAsyncIterator().reader
         self.chunkTimeout = chunkTimeout
+        if protobuf { protobufDecoder = ProtobufCursorBodyDecoder() } else { jsonDecoder = CursorBodyDecoder() }
     }
 
     /// Takes over the concurrency permit of the request, released when the body ends or the reader goes away.
@@ -300,14 +369,16 @@ final class CursorEntryReader: @unchecked Sendable {
     deinit { release?() }
 
     func readHeader() async throws -> CursorResponse {
-        while decoder.header == nil {
+        while header == nil {
             guard try await fill() else { break }
         }
-        guard let header = decoder.header else {
+        guard let header else {
             throw LibSQLError(code: .hranaProtocolError, message: "The cursor response has no header line")
         }
         return header
     }
+
+    private var header: CursorResponse? { jsonDecoder?.header ?? protobufDecoder?.header }
 
     /// The next entry, or `nil` at the end of the body.
     func next() async throws -> CursorEntry? {
@@ -325,9 +396,13 @@ final class CursorEntryReader: @unchecked Sendable {
         do {
             let chunks = self.chunks
             if let chunk = try await withDeadline(chunkTimeout, "Reading the cursor response", { try await chunks.next() }) {
-                pending = try decoder.feed(chunk)
+                pending = jsonDecoder != nil ? try jsonDecoder!.feed(chunk) : try protobufDecoder!.feed(chunk)
             } else {
-                pending = try decoder.finish()
+                if jsonDecoder != nil {
+                    pending = try jsonDecoder!.finish()
+                } else {
+                    try protobufDecoder!.finish()
+                }
                 finished = true
                 release?()
                 release = nil

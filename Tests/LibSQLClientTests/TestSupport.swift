@@ -7,7 +7,7 @@ import Testing
 
 /// Where a shared test body runs: our server over real HTTP, recorded fixtures of that server, or a local file.
 enum TestBackend: String, CaseIterable, Sendable, CustomTestStringConvertible {
-    case remote, replay, local
+    case remote, remoteProtobuf, replay, local
 
     var testDescription: String { rawValue }
 }
@@ -41,19 +41,21 @@ var isRecording: Bool { ProcessInfo.processInfo.environment["LIBSQL_RECORD_FIXTU
 /// Runs a test body with a client on the chosen backend.
 ///
 /// `.remote` talks to a fresh in-process server (and records `Tests/Fixtures/recorded/<scenario>/` when
-/// `LIBSQL_RECORD_FIXTURES=1`); `.replay` serves those recorded files with no server; `.local` uses a file.
+/// `LIBSQL_RECORD_FIXTURES=1`); `.remoteProtobuf` talks to it with the protobuf encoding (`/v3-protobuf`);
+/// `.replay` serves those recorded files with no server; `.local` uses a file.
 func withClient(
     _ backend: TestBackend, scenario: String,
     configure: (inout Database.Configuration) -> Void = { _ in },
     _ body: (Database) async throws -> Void
 ) async throws {
     switch backend {
-    case .remote:
+    case .remote, .remoteProtobuf:
         try await withServer { server in
             var configuration = Database.Configuration(url: server.url.absoluteString)
+            if backend == .remoteProtobuf { configuration.encoding = .protobuf }
             configure(&configuration)
             var recorder: RecordingTransport?
-            if isRecording {
+            if isRecording && backend == .remote {
                 recorder = try RecordingTransport(
                     wrapping: AsyncHTTPClientTransport(), directory: recordedSourceFolder.appendingPathComponent(scenario),
                     scenario: scenario)
