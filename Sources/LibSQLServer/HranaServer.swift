@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import HummingbirdCore
 import HummingbirdWebSocket
 import Logging
 import NIOCore
@@ -54,6 +55,20 @@ public enum HranaServer {
         try await app.runService()
     }
 
+    /// HTTP/1.1 with the WebSocket upgrade, behind a deadline for the first request head.
+    private static func serverBuilder(_ configuration: ServerConfiguration, core: ServerCore) -> HTTPServerBuilder {
+        let idleTimeout = TimeAmount(configuration.connectionIdleTimeout)
+        let channelConfiguration = HTTP1WebSocketUpgradeChannel.Configuration(
+            http1: .init(idleTimeout: idleTimeout), ws: .init(maxFrameSize: configuration.maxRequestBodySize))
+        return HTTPServerBuilder { responder in
+            HeadDeadlineChannel(
+                inner: HTTP1WebSocketUpgradeChannel(
+                    responder: responder, configuration: channelConfiguration,
+                    shouldUpgrade: { request, _, _ in WebSocketEndpoint.shouldUpgrade(request, core: core) }),
+                timeout: idleTimeout)
+        }
+    }
+
     private static func serve<T: Sendable>(
         _ configuration: ServerConfiguration, logger: Logger, signals: [UnixSignal],
         _ body: (RunningServer, OnceValue<Void>) async throws -> T
@@ -63,11 +78,7 @@ public enum HranaServer {
         let stopped = OnceValue<Void>()
         let app = Application(
             responder: HranaResponder(core: core),
-            server: .http1WebSocketUpgrade(
-                configuration: .init(
-                    http1: .init(idleTimeout: TimeAmount(configuration.connectionIdleTimeout)),
-                    ws: .init(maxFrameSize: configuration.maxRequestBodySize)),
-                shouldUpgrade: { request, _, _ in WebSocketEndpoint.shouldUpgrade(request, core: core) }),
+            server: serverBuilder(configuration, core: core),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
             onServerRunning: { channel in port.complete(.success(channel.localAddress?.port ?? configuration.port)) },
             logger: logger)

@@ -37,6 +37,9 @@ struct BenchCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "With --soak and no --url: spawn `libsql serve` as a child process instead of serving in-process.")
     var spawn = false
 
+    @Option(name: .long, help: "The client's body encoding for the remote operations: json or protobuf.")
+    var encoding: String = "json"
+
     func run() async throws {
         if let soak {
             guard soak > 0, clients > 0 else { throw ValidationError("--soak and --clients must be positive") }
@@ -111,8 +114,11 @@ struct BenchCommand: AsyncParsableCommand {
     private func runRemote(url: String, token: String?, label: String) async throws {
         let transport = AsyncHTTPClientTransport()
         let counter = CountingTransport(base: transport)
-        let client = try Database(configuration: .init(url: url, authToken: token, transport: counter))
-        print("# libsql bench: \(label), \(iterations) iterations\n")
+        guard let wireEncoding = Database.Configuration.Encoding(rawValue: encoding) else {
+            throw ValidationError("--encoding must be json or protobuf")
+        }
+        let client = try Database(configuration: .init(url: url, authToken: token, transport: counter, encoding: wireEncoding))
+        print("# libsql bench: \(label), \(encoding), \(iterations) iterations\n")
         try await runAll(client: client, counter: counter, raw: transport)
         await client.close()
         try await transport.shutdown()

@@ -138,6 +138,21 @@ struct WebSocketTests {
         }
     }
 
+    @Test("a quiet WebSocket outlives the connection idle timeout, which bounds only the wait for a request head")
+    func quietWebSocketStaysOpen() async throws {
+        try await ServerHarness.withServer(configure: { $0.connectionIdleTimeout = .milliseconds(500) }) { harness in
+            let close = try await harness.withWebSocket { ws in
+                #expect(try await ws.hello() == .helloOK)
+                try await ws.ok(.openStream(streamID: 0))
+                try await Task.sleep(for: .milliseconds(1500))
+                let answer = try await ws.ok(.execute(streamID: 0, Stmt(sql: "SELECT 7")))
+                guard case .execute(let result) = answer else { throw WebSocketTestError("\(answer)") }
+                #expect(result.rows == [[.integer(7)]])
+            }
+            #expect(close == nil || close?.closeCode == .normalClosure)
+        }
+    }
+
     @Test("a client that vanishes inside a write transaction releases its stream and its lock")
     func vanishedClientReleasesItsLock() async throws {
         try await ServerHarness.withServer(configure: { $0.busyTimeout = .seconds(10) }) { harness in
