@@ -342,6 +342,42 @@ struct ProcessUsage: CustomStringConvertible {
         }
     }
 
+    @Test("large pipeline responses to clients that stop reading are dropped after the idle timeout")
+    func stalledPipelineReaders() async throws {
+        try await ServerHarness.withServer(configure: {
+            $0.maxResponseSize = 64 << 20
+            $0.connectionIdleTimeout = .seconds(2)
+        }) { harness in
+            try await Self.seed(harness)
+            let port = harness.server.port
+            // About 27 MB of JSON: more than the socket buffers on both sides hold. The whole response is handed
+            // to the connection at once, so the idle timer runs while it waits for the client.
+            let body = String(decoding: try HranaJSON.encode(PipelineRequest(baton: nil, requests: [
+                .execute(Stmt(sql: "SELECT randomblob(20000) FROM seq")), .close,
+            ])), as: UTF8.self)
+            let request = "POST /v3/pipeline HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)"
+            let outcomes = Mutex<[(expected: Int, received: Int)]>([])
+            try await Self.concurrently(8, width: 8) { _ in
+                let outcome = try await RawSocket.blocking { () -> (Int, Int) in
+                    let socket = try RawSocket(port: port)
+                    socket.send(request)
+                    let head = socket.receive()
+                    let length = head.split(separator: "\r\n").first { $0.lowercased().hasPrefix("content-length:") }
+                        .flatMap { Int($0.split(separator: ":")[1].trimmingCharacters(in: .whitespaces)) } ?? 0
+                    Thread.sleep(forTimeInterval: 6)
+                    let rest = socket.readAll()
+                    return (length, head.utf8.count + rest.text.utf8.count)
+                }
+                outcomes.withLock { $0.append(outcome) }
+            }
+            for outcome in outcomes.withLock({ $0 }) {
+                #expect(outcome.expected > 20 << 20)
+                #expect(outcome.received < outcome.expected, "a stalled reader still got the whole \(outcome.expected)-byte response")
+            }
+            try await Self.wellBehaved(harness, 1)
+        }
+    }
+
     /// Whether `body` finished (without throwing) within `limit`.
     static func within(_ limit: Duration, _ body: @escaping @Sendable () async throws -> Void) async -> Bool {
         await withTaskGroup(of: Bool?.self) { group in
