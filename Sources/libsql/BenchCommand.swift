@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Hrana
 import LibSQLClient
 import LibSQLServer
 import Synchronization
@@ -200,31 +201,45 @@ struct BenchCommand: AsyncParsableCommand {
     }
 
     /// Sends the captured request bodies of each iteration straight through the transport again, in order,
-    /// updating only the baton between requests of one stream.
+    /// updating only the baton between requests of one stream (JSON or protobuf, as captured).
     private func rawBaseline(transport: AsyncHTTPClientTransport, groups: [[(HTTPRequest, Data?)]]) async throws -> Stats {
         var latencies: [Duration] = []
         let clock = ContinuousClock()
         for exchanges in groups {
             let start = clock.now
             var baton: String?
-            for (request, body) in exchanges {
+            for (index, (request, body)) in exchanges.enumerated() {
+                let protobuf = request.url.path.hasPrefix("/v3-protobuf/")
+                let pipeline = request.url.path.hasSuffix("/pipeline")
                 var body = body
-                if let current = baton, let text = body.map({ String(decoding: $0, as: UTF8.self) }),
-                   let range = text.range(of: #""baton":"[^"]*""#, options: .regularExpression) {
-                    body = Data(text.replacingCharacters(in: range, with: "\"baton\":\"\(current)\"").utf8)
+                if let current = baton, let captured = body, pipeline {
+                    body = try Self.replacingBaton(in: captured, with: current, protobuf: protobuf)
                 }
                 let response = try await transport.send(request, body: body)
                 let data = try await response.body.collect(upTo: 64 << 20)
-                if let text = String(data: data.prefix(200), encoding: .utf8),
-                   let range = text.range(of: #""baton":"[^"]*""#, options: .regularExpression) {
-                    baton = String(text[range].dropFirst(9).dropLast())
-                } else {
-                    baton = nil
-                }
+                let followed = index < exchanges.count - 1
+                baton = pipeline && followed ? try Self.baton(of: data, protobuf: protobuf) : nil
             }
             latencies.append(clock.now - start)
         }
         return Stats(latencies)
+    }
+
+    private static func replacingBaton(in body: Data, with baton: String, protobuf: Bool) throws -> Data {
+        if protobuf {
+            var request = try HranaProtobuf.decode(PipelineRequest.self, from: body)
+            request.baton = baton
+            return HranaProtobuf.encode(request)
+        }
+        var request = try HranaJSON.decode(PipelineRequest.self, from: body)
+        request.baton = baton
+        return try HranaJSON.encode(request)
+    }
+
+    private static func baton(of response: Data, protobuf: Bool) throws -> String? {
+        protobuf
+            ? try HranaProtobuf.decode(PipelineResponse.self, from: response).baton
+            : try HranaJSON.decode(PipelineResponse.self, from: response).baton
     }
 
     private func streamQuery(_ client: Database) async throws {

@@ -51,7 +51,8 @@ struct SoakBench {
             return ledgers.sorted { $0.client < $1.client }
         }
         let report = stats.snapshot()
-        print("| Window | ops | ops/s | p50 | p99 | errors | server RSS |")
+        print(serverPID == nil ? "RSS is this process's: the in-process server and the clients. Use --spawn for the server's alone.\n" : "RSS is the spawned server's (pid \(serverPID!)).\n")
+        print("| Window | ops | ops/s | p50 | p99 | errors | RSS |")
         print("|---|---|---|---|---|---|---|")
         for (index, w) in report.enumerated() {
             print("| \(index + 1) | \(w.operations) | \(String(format: "%.0f", Double(w.operations) / window.seconds)) | \(w.latency.percentile(0.5).ms) | \(w.latency.percentile(0.99).ms) | \(w.errors) | \(w.residentKB / 1024) MB |")
@@ -66,10 +67,10 @@ struct SoakBench {
         var failures = try await check(ledgers, on: setup)
         let first = report[0], last = report[report.count - 1]
         let (p99First, p99Last) = (first.latency.percentile(0.99), last.latency.percentile(0.99))
-        print("p99 first window \(p99First.ms), last window \(p99Last.ms); server RSS first window \(first.residentKB / 1024) MB, last \(last.residentKB / 1024) MB")
+        print("p99 first window \(p99First.ms), last window \(p99Last.ms); RSS first window \(first.residentKB / 1024) MB, last \(last.residentKB / 1024) MB")
         if p99Last > p99First * 2 + .milliseconds(5) { failures.append("p99 latency grew from \(p99First.ms) to \(p99Last.ms)") }
         if last.residentKB > first.residentKB + first.residentKB / 4 + 32 * 1024 {
-            failures.append("server RSS grew from \(first.residentKB / 1024) MB to \(last.residentKB / 1024) MB")
+            failures.append("RSS grew from \(first.residentKB / 1024) MB to \(last.residentKB / 1024) MB")
         }
         let unexpected = errorCodes.filter { !["SQLITE_BUSY"].contains($0.key) }
         if !unexpected.isEmpty { failures.append("unexpected errors: \(unexpected)") }

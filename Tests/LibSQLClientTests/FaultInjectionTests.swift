@@ -39,6 +39,9 @@ final class Flag: Sendable {
         Case(name: "response truncated in the head", fault: .truncateResponse(after: 40), mustSucceed: false),
         Case(name: "response truncated in the body", fault: .truncateResponse(after: 180), mustSucceed: false),
         Case(name: "response stalls in the body", fault: .stallResponse(after: 180), mustSucceed: false),
+        // Past the end of most pipeline responses, among the rows of a cursor's.
+        Case(name: "reset after 2000 response bytes", fault: .reset(after: 2000, .response), mustSucceed: false),
+        Case(name: "response truncated after 2000 bytes", fault: .truncateResponse(after: 2000), mustSucceed: false),
     ]
 
     /// The calls driven through the proxy, each writing `rows` rows tagged with its own key (or reading).
@@ -397,6 +400,44 @@ final class Flag: Sendable {
                 }
                 #expect(outcome == .timeout)
             }
+        }
+    }
+
+    @Test("calls that failed through faults give their concurrency permits back")
+    func permitsReturned() async throws {
+        try await Self.withProxiedServer { proxy, _ in
+            var configuration = Database.Configuration(url: proxy.url)
+            configuration.requestTimeout = .seconds(1)
+            configuration.protocolVersion = .v3
+            configuration.concurrency = 1
+            let db = try Database(configuration: configuration)
+            let faults: [FaultProxy.Fault] = [.stall, .stallResponse(after: 180), .truncateResponse(after: 2000), .reset(after: 10, .response)]
+            for fault in faults {
+                proxy.setFault(fault)
+                for call in Call.allCases {
+                    do {
+                        try await Self.run(call, key: UUID().uuidString, on: db)
+                    } catch {
+                        let code = (error as? LibSQLError)?.code
+                        #expect(code == .connectionError || code == .timeout, "\(call) through \(fault): \(error)")
+                    }
+                }
+            }
+            proxy.setFault(.none)
+            // With one permit, a permit kept by any failed call would make this wait forever. (Reads: a write
+            // could wait for the write lock of a transaction whose response was lost, longer than 1 s.)
+            let served = await Self.bounded(.seconds(60), "a call after the failures") { () -> Bool in
+                do {
+                    try await Self.run(.cursor, key: "", on: db)
+                    try await Self.run(.read, key: "", on: db)
+                    return true
+                } catch {
+                    Issue.record("A call after the failures failed: \(error)")
+                    return false
+                }
+            }
+            #expect(served == true)
+            await db.close()
         }
     }
 }

@@ -305,4 +305,98 @@ struct ProcessUsage: CustomStringConvertible {
             try await Self.wellBehaved(harness, 99)
         }
     }
+
+    @Test("cursors whose clients stop reading but stay connected do not hold the worker threads")
+    func stalledCursorReaders() async throws {
+        let workers = 8
+        try await ServerHarness.withServer(configure: {
+            $0.workerThreads = workers
+            $0.connectionIdleTimeout = .seconds(2)
+        }) { harness in
+            try await Self.seed(harness)
+            let port = harness.server.port
+            let body = String(decoding: try Self.cursorBody(
+                "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 10000000) SELECT x, randomblob(200) FROM c"),
+                as: UTF8.self)
+            let request = "POST /v3/cursor HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)"
+            // Twice as many readers as worker threads: each reads the first bytes, then holds its connection
+            // open without reading, so the server's socket buffer and its cursor pipe fill up.
+            let sockets = Mutex<[RawSocket]>([])
+            try await Self.concurrently(2 * workers, width: 2 * workers) { _ in
+                let socket = try await RawSocket.blocking { () -> RawSocket in
+                    let socket = try RawSocket(port: port)
+                    socket.send(request)
+                    _ = socket.receive()
+                    return socket
+                }
+                sockets.withLock { $0.append(socket) }
+            }
+            try await Task.sleep(for: .seconds(1))
+            // Writes and transactions need a worker thread.
+            let served = await Self.within(.seconds(60)) {
+                for tag in 1...3 { try await Self.wellBehaved(harness, tag) }
+            }
+            #expect(served, "a well-behaved client was not served while \(2 * workers) cursor readers stalled")
+            #expect(try await Self.eventually(.seconds(90)) { harness.server.liveStreams() == 0 })
+            sockets.withLock { $0.removeAll() }
+        }
+    }
+
+    @Test("large pipeline responses to clients that stop reading are dropped after the idle timeout")
+    func stalledPipelineReaders() async throws {
+        try await ServerHarness.withServer(configure: {
+            $0.maxResponseSize = 64 << 20
+            $0.connectionIdleTimeout = .seconds(2)
+        }) { harness in
+            try await Self.seed(harness)
+            let port = harness.server.port
+            // About 27 MB of JSON: more than the socket buffers on both sides hold. The whole response is handed
+            // to the connection at once, so the idle timer runs while it waits for the client.
+            let body = String(decoding: try HranaJSON.encode(PipelineRequest(baton: nil, requests: [
+                .execute(Stmt(sql: "SELECT randomblob(20000) FROM seq")), .close,
+            ])), as: UTF8.self)
+            let request = "POST /v3/pipeline HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)"
+            let outcomes = Mutex<[(expected: Int, received: Int)]>([])
+            try await Self.concurrently(8, width: 8) { _ in
+                let outcome = try await RawSocket.blocking { () -> (Int, Int) in
+                    let socket = try RawSocket(port: port)
+                    socket.send(request)
+                    let head = socket.receive()
+                    let length = head.split(separator: "\r\n").first { $0.lowercased().hasPrefix("content-length:") }
+                        .flatMap { Int($0.split(separator: ":")[1].trimmingCharacters(in: .whitespaces)) } ?? 0
+                    Thread.sleep(forTimeInterval: 6)
+                    let rest = socket.readAll()
+                    return (length, head.utf8.count + rest.text.utf8.count)
+                }
+                outcomes.withLock { $0.append(outcome) }
+            }
+            for outcome in outcomes.withLock({ $0 }) {
+                #expect(outcome.expected > 20 << 20)
+                #expect(outcome.received < outcome.expected, "a stalled reader still got the whole \(outcome.expected)-byte response")
+            }
+            try await Self.wellBehaved(harness, 1)
+        }
+    }
+
+    /// Whether `body` finished (without throwing) within `limit`.
+    static func within(_ limit: Duration, _ body: @escaping @Sendable () async throws -> Void) async -> Bool {
+        await withTaskGroup(of: Bool?.self) { group in
+            group.addTask {
+                do {
+                    try await body()
+                    return true
+                } catch {
+                    Issue.record("\(error)")
+                    return false
+                }
+            }
+            group.addTask {
+                try? await Task.sleep(for: limit)
+                return nil
+            }
+            let first = await group.next()!
+            group.cancelAll()
+            return first ?? false
+        }
+    }
 }

@@ -82,19 +82,28 @@ struct CursorEndpoint {
         var headers: HTTPFields = [.contentType: encoding.cursorContentType]
         headers[.vary] = "Accept-Encoding"
         if compress { headers[.contentEncoding] = "gzip" }
+        let stallLimit = core.configuration.connectionIdleTimeout
         return Response(
             status: .ok, headers: headers,
             body: ResponseBody { writer in
                 let pipe = pipeGuard.pipe
+                // A client that stays connected but stops reading for the idle timeout is treated as gone.
+                let stall = WriteStallWatch(limit: stallLimit) {
+                    pipe.abandon { lease.stream.interrupt() }
+                    channel.close(promise: nil)
+                }
+                defer { stall.stop() }
                 var compressor = compress ? GzipCompressor(level: HTTPResponses.compressionLevel) : nil
                 func encoded(_ chunk: ByteBuffer) -> ByteBuffer {
                     guard let bytes = compressor?.feed(chunk.readableBytesView) else { return chunk }
                     return ByteBuffer(bytes: bytes)
                 }
                 do {
-                    try await writer.write(encoded(firstLine))
+                    let first = encoded(firstLine)
+                    try await stall.write { try await writer.write(first) }
                     for await chunk in pipe.chunks {
-                        try await writer.write(encoded(chunk))
+                        let bytes = encoded(chunk)
+                        try await stall.write { try await writer.write(bytes) }
                         pipe.consumed()
                     }
                     if let trailer = compressor?.finish() { try await writer.write(ByteBuffer(bytes: trailer)) }
