@@ -86,6 +86,10 @@ struct GenerationArchive: Sendable {
         to path: String, from source: ReplicationFile, offset: Int, count: Int, sync: Bool, appending: Bool = false
     ) throws {
         try DurableFile.write(path, atomically: sync, appending: appending) { (descriptor) throws in
+            if let sent = try source.send(at: offset, count: count, to: descriptor) {
+                guard sent == count else { throw ReplicationError.io("\(source.path) is shorter than expected") }
+                return
+            }
             var buffer = [UInt8](repeating: 0, count: 1 << 20)
             var done = 0
             while done < count {

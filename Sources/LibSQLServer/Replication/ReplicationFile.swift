@@ -47,6 +47,24 @@ final class ReplicationFile: @unchecked Sendable {
         return filled
     }
 
+    /// Copies `count` bytes at `offset` to the current position of `target` inside the kernel (`sendfile`);
+    /// returns how many were copied before the end of the file, or `nil` when the kernel cannot do it here.
+    func send(at offset: Int, count: Int, to target: Int32) throws -> Int? {
+        var position = off_t(offset)
+        var sent = 0
+        while sent < count {
+            let result = sendfile(target, descriptor, &position, count - sent)
+            if result < 0 {
+                if errno == EINTR { continue }
+                if sent == 0, errno == EINVAL || errno == ENOSYS { return nil }
+                throw ReplicationError.io("cannot copy from \(path): \(String(cString: strerror(errno)))")
+            }
+            if result == 0 { break }
+            sent += result
+        }
+        return sent
+    }
+
     func close() { closeDescriptor(descriptor) }
 }
 
@@ -59,8 +77,13 @@ enum DurableFile {
     ) throws {
         precondition(!(atomically && appending), "an atomic write replaces the file")
         let temporary = atomically ? path + ".tmp" : path
-        let descriptor = open(temporary, O_WRONLY | O_CREAT | (appending ? O_APPEND : O_TRUNC) | O_CLOEXEC, 0o644)
+        // Appending seeks to the end rather than using O_APPEND, which `sendfile` refuses.
+        let descriptor = open(temporary, O_WRONLY | O_CREAT | (appending ? 0 : O_TRUNC) | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else { throw ReplicationError.io("cannot create \(temporary): \(String(cString: strerror(errno)))") }
+        if appending, lseek(descriptor, 0, SEEK_END) < 0 {
+            _ = close(descriptor)
+            throw ReplicationError.io("cannot seek in \(temporary): \(String(cString: strerror(errno)))")
+        }
         do {
             try produce(descriptor)
             guard !atomically || fsync(descriptor) == 0 else { throw ReplicationError.io("cannot fsync \(temporary)") }
