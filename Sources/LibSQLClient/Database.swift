@@ -27,9 +27,14 @@ public final class Database: DatabaseConnection {
         self.configuration = configuration
         switch try Endpoint.parse(configuration.url) {
         case .remote(let baseURL, let urlToken):
-            let connector = RemoteConnector(
-                baseURL: baseURL, authToken: configuration.authToken ?? urlToken, configuration: configuration)
-            backend = RemoteBackend(connector: connector)
+            let token = configuration.authToken ?? urlToken
+            if WebSocketConnector.usesWebSocket(baseURL, wire: configuration.wire) {
+                backend = WebSocketBackend(
+                    connector: WebSocketConnector(baseURL: baseURL, authToken: token, configuration: configuration))
+            } else {
+                let connector = RemoteConnector(baseURL: baseURL, authToken: token, configuration: configuration)
+                backend = RemoteBackend(connector: connector)
+            }
             isRemote = true
         case .local(let path):
             backend = try LocalBackend(path: path, access: .readWrite, logger: configuration.logger)
@@ -47,7 +52,7 @@ public final class Database: DatabaseConnection {
         isRemote = false
     }
 
-    /// Creates a client for a URL (`libsql://`, `https://`, `http://`, `file:`).
+    /// Creates a client for a URL (`libsql://`, `https://`, `http://`, `wss://`, `ws://`, `file:`).
     public convenience init(
         url: String, authToken: String? = nil, transport: (any HTTPTransport)? = nil,
         logger: Logger = Logger(label: "LibSQLClient", factory: { _ in SwiftLogNoOpLogHandler() })

@@ -22,6 +22,16 @@ struct SQLCache {
     private var pending: Set<Int32> = []
     /// Whether SQL is stored at all; off after the server refused a `store_sql`.
     private(set) var isEnabled = true
+    /// Where new ids come from when they must be unique beyond the stream (over WebSocket stored SQL belongs to
+    /// the connection); `nil` numbers them from 0.
+    private let allocateID: (@Sendable () -> Int32)?
+
+    init(allocateID: (@Sendable () -> Int32)? = nil) {
+        self.allocateID = allocateID
+    }
+
+    /// Every id this table took, stored or free.
+    var allIDs: [Int32] { Array(ids.values) + freeIDs }
 
     /// Rewrites a statement to use stored SQL when worthwhile; returns the requests to send before it.
     mutating func prepare(_ stmt: inout Stmt, pinned: inout Set<String>) -> [StreamRequest] {
@@ -50,7 +60,7 @@ struct SQLCache {
             requests.append(.closeSQL(id: victimID))
         }
         guard ids.count < Self.capacity else { return requests }
-        let id = freeIDs.popLast() ?? { defer { nextID += 1 }; return nextID }()
+        let id = freeIDs.popLast() ?? allocateID?() ?? { defer { nextID += 1 }; return nextID }()
         ids[sql] = id
         lastUse[sql] = clock
         pinned.insert(sql)
@@ -77,6 +87,6 @@ struct SQLCache {
 
     /// Forgets everything (the stream is gone).
     mutating func reset() {
-        self = SQLCache()
+        self = SQLCache(allocateID: allocateID)
     }
 }

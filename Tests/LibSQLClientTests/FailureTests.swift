@@ -87,7 +87,8 @@ struct FailureTests {
         try await transport.shutdown()
 
         for (text, code) in [
-            ("ftp://example.com", ErrorCode.urlSchemeNotSupported), ("wss://example.com", .urlSchemeNotSupported),
+            ("ftp://example.com", ErrorCode.urlSchemeNotSupported), ("gopher://example.com", .urlSchemeNotSupported),
+            ("wss://example.com?tls=1", .urlInvalid),
             ("not a url", .urlInvalid), ("libsql://example.com?foo=1", .urlParamNotSupported),
         ] {
             #expect { _ = try Database(url: text) } throws: { ($0 as? LibSQLError)?.code == code }
