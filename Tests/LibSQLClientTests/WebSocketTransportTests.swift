@@ -1,0 +1,195 @@
+import FaultProxy
+import Foundation
+import Hrana
+import LibSQLClient
+import LibSQLServer
+import Testing
+
+/// What is particular to Hrana over WebSocket (the shared suites run every other body over it too): one socket
+/// carries every call, a lost socket is replaced by the next call, a read in flight is retried once, and a
+/// transaction whose socket is lost ends with a typed error and is rolled back.
+@Suite(.serialized) struct WebSocketTransportTests {
+    static let timeout = Duration.seconds(10)
+
+    /// A server with table `t`, a fault proxy in front of it, and a WebSocket client through the proxy.
+    static func withProxiedClient(
+        encoding: Database.Configuration.Encoding = .json,
+        _ body: (RunningServer, FaultProxy, Database) async throws -> Void
+    ) async throws {
+        try await withServer { server in
+            let proxy = try FaultProxy(upstreamPort: server.port)
+            defer { proxy.stop() }
+            let direct = try Database(url: server.url.absoluteString)
+            try await direct.execute("CREATE TABLE t (x INTEGER)")
+            await direct.close()
+            let db = try Database(configuration: .init(
+                url: proxy.url.replacingOccurrences(of: "http://", with: "ws://"), requestTimeout: timeout,
+                encoding: encoding))
+            do {
+                try await body(server, proxy, db)
+            } catch {
+                await db.close()
+                throw error
+            }
+            await db.close()
+        }
+    }
+
+    @Test("many concurrent statements and transactions share one socket", arguments: [Database.Configuration.Encoding.json, .protobuf])
+    func multiplexing(encoding: Database.Configuration.Encoding) async throws {
+        try await Self.withProxiedClient(encoding: encoding) { server, proxy, db in
+            let values = try await withThrowingTaskGroup(of: Int64.self) { group in
+                for value in 0..<64 {
+                    group.addTask { try await db.execute("SELECT \(Int64(value)) + 1000").rows[0].get(0, as: Int64.self) }
+                }
+                return try await group.reduce(into: Set<Int64>()) { $0.insert($1) }
+            }
+            #expect(values == Set((0..<64).map { Int64($0) + 1000 }))
+            // Concurrent statements inside one transaction are pipelined on its stream, in order.
+            try await db.transaction(.write) { tx in
+                try await tx.execute("INSERT INTO t VALUES (0)")
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    for value in 1...16 { group.addTask { try await tx.execute("INSERT INTO t VALUES (\(value))") } }
+                    try await group.waitForAll()
+                }
+            }
+            // Read transactions and cursors at the same time, each on its own stream.
+            try await withThrowingTaskGroup(of: Int64.self) { group in
+                for _ in 0..<4 {
+                    group.addTask {
+                        try await db.transaction(.read) { tx in
+                            // The same SQL three times: stored with store_sql under ids unique on the socket.
+                            var sum: Int64 = 0
+                            for _ in 0..<3 { sum += try await tx.execute("SELECT sum(x) FROM t").rows[0].get(0, as: Int64.self) }
+                            return sum
+                        }
+                    }
+                    group.addTask {
+                        var sum: Int64 = 0
+                        for try await row in db.query("SELECT x FROM t") { sum += try row.get(0, as: Int64.self) }
+                        return sum * 3
+                    }
+                }
+                for try await sum in group { #expect(sum == 3 * (0...16).reduce(0, +)) }
+            }
+            #expect(proxy.acceptedConnections == 1)
+            let subprotocol = encoding == .json ? "hrana3" : "hrana3-protobuf"
+            #expect(server.requestCount(path: "/ (WebSocket \(subprotocol))") == 1)
+            #expect(server.requestCount(path: "/v3/pipeline") == 1, "only the setup's HTTP request")
+        }
+    }
+
+    @Test("a socket cut in the middle of a transaction fails it with CONNECTION_ERROR and its rows are rolled back")
+    func cutMidTransaction() async throws {
+        try await Self.withProxiedClient { server, proxy, db in
+            let error = await expectLibSQLError {
+                try await db.transaction(.write) { tx in
+                    try await tx.execute("INSERT INTO t VALUES (1)")
+                    try await tx.execute("INSERT INTO t VALUES (2)")
+                    proxy.resetAll()
+                    try await tx.execute("INSERT INTO t VALUES (3)")
+                }
+            }
+            #expect(error?.code == .connectionError)
+            #expect(error?.message.contains("rolled back") == true)
+            // The next call opens a new socket; the cut transaction left nothing behind (and no lock).
+            try await db.execute("INSERT INTO t VALUES (10)")
+            #expect(try await db.execute("SELECT count(*), sum(x) FROM t").rows[0].values == [.integer(1), .integer(10)])
+            #expect(proxy.acceptedConnections == 2)
+            let direct = try Database(url: server.url.absoluteString)
+            #expect(try await direct.execute("SELECT count(*) FROM t").rows[0][0] == .integer(1))
+            await direct.close()
+        }
+    }
+
+    @Test("a read in flight when the socket drops is retried once on a new socket; a write is not")
+    func readRetriedAfterDrop() async throws {
+        try await Self.withProxiedClient { _, proxy, db in
+            // Every chunk of the first connection waits in the proxy, so calls are in flight when it is cut.
+            proxy.setFault(.delay(.milliseconds(600)), connections: 1)
+            try await db.execute("INSERT INTO t VALUES (1)")
+            async let read = db.execute("SELECT count(*) FROM t")
+            try await Task.sleep(for: .milliseconds(200))
+            proxy.resetAll()
+            #expect(try await read.rows[0][0] == .integer(1))
+            #expect(proxy.acceptedConnections == 2)
+
+            proxy.setFault(.delay(.milliseconds(600)), connections: 1)
+            proxy.resetAll()
+            // The socket is gone: this call opens a third one, through the delaying proxy.
+            try await db.execute("SELECT 1")
+            let write = Task { try await db.execute("INSERT INTO t VALUES (2)") }
+            try await Task.sleep(for: .milliseconds(200))
+            proxy.resetAll()
+            let error = await expectLibSQLError { _ = try await write.value }
+            #expect(error?.code == .connectionError)
+            #expect(proxy.acceptedConnections == 3, "the write was not retried")
+        }
+    }
+
+    @Test("after a server restart the next call opens a new socket")
+    func reconnectAfterRestart() async throws {
+        try await withTemporaryDirectory { directory in
+            var configuration = ServerConfiguration(databasePath: directory.appendingPathComponent("server.db").path, port: 0)
+            let (db, port) = try await HranaServer.withRunning(configuration) { server in
+                let db = try Database(url: webSocketURL(server))
+                try await db.execute("CREATE TABLE t (x INTEGER)")
+                try await db.execute("INSERT INTO t VALUES (1)")
+                return (db, server.port)
+            }
+            configuration.port = port
+            try await HranaServer.withRunning(configuration) { server in
+                #expect(try await db.execute("SELECT count(*) FROM t").rows[0][0] == .integer(1))
+                try await db.execute("INSERT INTO t VALUES (2)")
+                #expect(try await db.execute("SELECT sum(x) FROM t").rows[0][0] == .integer(3))
+                #expect(server.requestCount(path: "/ (WebSocket hrana3)") == 1)
+            }
+            await db.close()
+        }
+    }
+
+    @Test("a wrong token fails hello with a typed auth error that never shows the token")
+    func wrongToken() async throws {
+        try await withServer(configure: { $0.authToken = "right-token" }) { server in
+            let wrong = try Database(url: webSocketURL(server), authToken: "secret-wrong-token")
+            let error = await expectLibSQLError { try await wrong.execute("SELECT 1") }
+            #expect(error?.code == .unauthorized || error?.code.isAuth == true)
+            #expect(!(error.map { "\($0)" } ?? "").contains("secret-wrong-token"))
+            await wrong.close()
+
+            let right = try Database(url: webSocketURL(server) + "?authToken=right-token")
+            #expect(try await right.execute("SELECT 1").rows.count == 1)
+            await right.close()
+        }
+    }
+
+    @Test("a Hrana 2 server gets hrana2: scripts, batches and transactions work, and queries fall back to execute")
+    func hrana2() async throws {
+        try await withServer { server in
+            let db = try Database(configuration: .init(url: webSocketURL(server), protocolVersion: .v2))
+            try await db.executeMultiple("CREATE TABLE t (x INTEGER); INSERT INTO t VALUES (1), (2);")
+            try await db.batch(["INSERT INTO t VALUES (3)", "INSERT INTO t VALUES (4)"], mode: .write)
+            try await db.transaction(.write) { tx in
+                for _ in 0..<3 { try await tx.execute("INSERT INTO t VALUES (5)") }
+            }
+            var sum: Int64 = 0
+            for try await row in db.query("SELECT x FROM t") { sum += try row.get(0, as: Int64.self) }
+            #expect(sum == 1 + 2 + 3 + 4 + 15)
+            #expect(server.requestCount(path: "/ (WebSocket hrana2)") == 1)
+            #expect(server.requestCount() == 1)
+            await db.close()
+        }
+    }
+
+    @Test("calls after close fail with CLIENT_CLOSED without reaching the server")
+    func closed() async throws {
+        try await withServer { server in
+            let db = try Database(url: webSocketURL(server))
+            try await db.execute("SELECT 1")
+            await db.close()
+            let error = await expectLibSQLError { try await db.execute("SELECT 1") }
+            #expect(error?.code == .clientClosed)
+            #expect(server.requestCount() == 1)
+        }
+    }
+}
