@@ -111,7 +111,9 @@ final class WebSocketSession: Sendable {
         do {
             try await withDeadline(timeout, "Opening the WebSocket") { try await session.waitForHello() }
         } catch {
-            await session.close()
+            // The handshake may hang on a stalled peer: the connection is cancelled, not waited for.
+            session.fail(error as? LibSQLError ?? connectionError(error), sendingClose: true)
+            task.cancel()
             throw error
         }
         return session

@@ -127,6 +127,22 @@ import Testing
         }
     }
 
+    @Test("a stalled server fails the call with TIMEOUT within the request timeout; the next call reconnects")
+    func stalledServer() async throws {
+        try await withServer { server in
+            let proxy = try FaultProxy(upstreamPort: server.port)
+            defer { proxy.stop() }
+            proxy.setFault(.stall, connections: 1)
+            let db = try Database(configuration: .init(
+                url: proxy.url.replacingOccurrences(of: "http://", with: "ws://"), requestTimeout: .seconds(1)))
+            let error = await expectLibSQLError { try await db.execute("SELECT 1") }
+            #expect(error?.code == .timeout)
+            #expect(try await db.execute("SELECT 2").rows[0][0] == .integer(2))
+            #expect(proxy.acceptedConnections == 2)
+            await db.close()
+        }
+    }
+
     @Test("after a server restart the next call opens a new socket")
     func reconnectAfterRestart() async throws {
         try await withTemporaryDirectory { directory in
