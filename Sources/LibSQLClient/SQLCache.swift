@@ -24,6 +24,9 @@ struct SQLCache {
     private(set) var isEnabled = true
     /// Where new ids come from when they must be unique beyond the stream (over WebSocket stored SQL belongs to
     /// the connection); `nil` numbers them from 0.
+    ///
+    /// With such ids a full table stores nothing more instead of evicting: `close_sql` is a connection request
+    /// that a server may run before an earlier request of the stream that still names the id.
     private let allocateID: (@Sendable () -> Int32)?
 
     init(allocateID: (@Sendable () -> Int32)? = nil) {
@@ -52,7 +55,7 @@ struct SQLCache {
             return []
         }
         var requests: [StreamRequest] = []
-        if ids.count >= Self.capacity,
+        if ids.count >= Self.capacity, allocateID == nil,
            let victim = lastUse.filter({ !pinned.contains($0.key) }).min(by: { $0.value < $1.value })?.key,
            let victimID = ids.removeValue(forKey: victim) {
             lastUse[victim] = nil
