@@ -92,9 +92,12 @@ final class WebSocketSession: Sendable {
         var configuration = WebSocketClientConfiguration(
             maxFrameSize: maxMessageSize, closeTimeout: .seconds(2), validateUTF8: true)
         configuration.additionalHeaders[.secWebSocketProtocol] = subprotocol.rawValue
-        let task = Task {
+        // WSClient traces the first bytes of every frame it sends or receives; `hello` carries the token.
+        var socketLogger = logger
+        if socketLogger.logLevel < .debug { socketLogger.logLevel = .debug }
+        let task = Task { [socketLogger] in
             do {
-                let close = try await WebSocketClient.connect(url: url, configuration: configuration, logger: logger) {
+                let close = try await WebSocketClient.connect(url: url, configuration: configuration, logger: socketLogger) {
                     inbound, outbound, _ in
                     await session.serve(inbound: inbound, outbound: outbound)
                 }

@@ -3,6 +3,7 @@ import Foundation
 import Hrana
 import LibSQLClient
 import LibSQLServer
+import Logging
 import Testing
 
 /// What is particular to Hrana over WebSocket (the shared suites run every other body over it too): one socket
@@ -176,6 +177,26 @@ import Testing
             let right = try Database(url: webSocketURL(server) + "?authToken=right-token")
             #expect(try await right.execute("SELECT 1").rows.count == 1)
             await right.close()
+        }
+    }
+
+    @Test("the token is in no log line, even with a trace-level logger", arguments: [Database.Configuration.Encoding.json, .protobuf])
+    func tokenNotLogged(encoding: Database.Configuration.Encoding) async throws {
+        let token = "secret-token-0123456789"
+        let hexToken = token.utf8.prefix(6).map { String(format: "%02x", $0) }.joined(separator: " ")
+        try await withServer(configure: { $0.authToken = token }) { server in
+            let handler = CapturingLogHandler()
+            let logger = Logger(label: "test") { _ in handler }
+            let db = try Database(configuration: .init(url: webSocketURL(server), authToken: token, encoding: encoding, logger: logger))
+            try await db.execute("SELECT 1")
+            await db.close()
+            let wrong = try Database(configuration: .init(
+                url: webSocketURL(server), authToken: token + "-wrong", encoding: encoding, logger: logger))
+            _ = await expectLibSQLError { try await wrong.execute("SELECT 1") }
+            await wrong.close()
+            let lines = handler.messages.withLock { $0 }
+            #expect(!lines.isEmpty)
+            #expect(!lines.contains { $0.contains(token) || $0.contains(hexToken) })
         }
     }
 
