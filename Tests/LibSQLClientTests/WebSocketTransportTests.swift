@@ -80,6 +80,30 @@ import Testing
         }
     }
 
+    @Test("concurrent write transactions on one socket all commit: a transaction waiting for the lock holds up only its stream")
+    func concurrentWriters() async throws {
+        try await withServer { server in
+            let db = try Database(url: webSocketURL(server))
+            try await db.execute("CREATE TABLE t (x INTEGER)")
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for i in 0..<4 {
+                    group.addTask {
+                        try await db.transaction(.write) { tx in
+                            try await tx.execute("INSERT INTO t VALUES (\(i))")
+                            try await Task.sleep(for: .milliseconds(50))
+                            try await tx.execute("INSERT INTO t VALUES (\(i))")
+                        }
+                    }
+                    group.addTask { _ = try await db.execute("INSERT INTO t VALUES (100)") }
+                }
+                try await group.waitForAll()
+            }
+            #expect(try await db.execute("SELECT count(*) FROM t").rows[0][0] == .integer(12))
+            #expect(server.requestCount(path: "/ (WebSocket hrana3)") == 1)
+            await db.close()
+        }
+    }
+
     @Test("a socket cut in the middle of a transaction fails it with CONNECTION_ERROR and its rows are rolled back")
     func cutMidTransaction() async throws {
         try await Self.withProxiedClient { server, proxy, db in
