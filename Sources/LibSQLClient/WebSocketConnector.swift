@@ -131,8 +131,13 @@ final class WebSocketConnector: Sendable {
         let ids = try session.submit(requests)
         var replies: [WebSocketSession.Reply] = []
         replies.reserveCapacity(ids.count)
-        for (id, request) in zip(ids, requests) {
-            replies.append(try await reply(id, on: session, "The WebSocket request \(request.type)"))
+        for (index, (id, request)) in zip(ids, requests).enumerated() {
+            do {
+                replies.append(try await reply(id, on: session, "The WebSocket request \(request.type)"))
+            } catch {
+                session.abandon(ids[(index + 1)...])
+                throw error
+            }
         }
         return replies
     }

@@ -210,13 +210,19 @@ final class WebSocketSession: Sendable {
         }
     }
 
-    /// Submits requests and waits for all their responses.
-    func send(_ requests: [WebSocketRequest]) async throws -> [Reply] {
-        let ids = try submit(requests)
-        var replies: [Reply] = []
-        replies.reserveCapacity(ids.count)
-        for id in ids { replies.append(try await reply(id)) }
-        return replies
+    /// Stops waiting for requests whose caller gave up: their responses are dropped when they arrive.
+    func abandon(_ ids: some Sequence<Int32>) {
+        state.withLock { state in
+            for id in ids {
+                switch state.slots[id] {
+                case .pending: state.slots[id] = .abandoned
+                case .done:
+                    state.slots[id] = nil
+                    state.requestIDs.release(id)
+                default: break
+                }
+            }
+        }
     }
 
     // MARK: Ids

@@ -11,7 +11,7 @@ import Logging
 actor WebSocketStream: TransactionStream {
     nonisolated let version: ProtocolVersion
     private let connector: WebSocketConnector
-    private let session: WebSocketSession
+    private var session: WebSocketSession
     private var streamID: Int32?
     private(set) var isClosed = false
     private(set) var hasBegun = false
@@ -39,6 +39,18 @@ actor WebSocketStream: TransactionStream {
         if closing { isClosed = true }
         var wire: [WebSocketRequest] = []
         var owners: [Owner] = []
+        if self.streamID == nil && !session.isOpen {
+            // Nothing was sent on the lost socket yet: the transaction starts on the next one.
+            let fresh = try await connector.session()
+            if self.streamID == nil && !session.isOpen {
+                guard fresh.subprotocol.version == version else {
+                    throw LibSQLError(code: .connectionError, message: "The WebSocket reconnected with another protocol version")
+                }
+                session = fresh
+                cache = SQLCache(allocateID: { fresh.allocateSQLID() })
+            }
+        }
+        let session = self.session
         let streamID: Int32
         if let id = self.streamID {
             streamID = id
@@ -79,11 +91,12 @@ actor WebSocketStream: TransactionStream {
         }
         var results: [StreamResult] = []
         var callerIndex = 0
-        for ((id, owner), request) in zip(zip(ids, owners), wire) {
+        for (index, ((id, owner), request)) in zip(zip(ids, owners), wire).enumerated() {
             let reply: WebSocketSession.Reply
             do {
                 reply = try await connector.reply(id, on: session, "The WebSocket request \(request.type)")
             } catch {
+                session.abandon(ids[(index + 1)...])
                 throw fail(error)
             }
             switch owner {

@@ -127,6 +127,21 @@ import Testing
         }
     }
 
+    @Test("a transaction that had sent nothing when its socket dropped starts on the next socket")
+    func transactionBeforeFirstStatement() async throws {
+        try await Self.withProxiedClient { _, proxy, db in
+            try await db.execute("SELECT 1")
+            try await db.transaction(.write) { tx in
+                proxy.resetAll()
+                // A read sees the drop (or is retried after it) and opens the next socket.
+                #expect(try await db.execute("SELECT 2").rows[0][0] == .integer(2))
+                try await tx.execute("INSERT INTO t VALUES (1)")
+            }
+            #expect(try await db.execute("SELECT count(*) FROM t").rows[0][0] == .integer(1))
+            #expect(proxy.acceptedConnections == 2)
+        }
+    }
+
     @Test("a read in flight when the socket drops is retried once on a new socket; a write is not")
     func readRetriedAfterDrop() async throws {
         try await Self.withProxiedClient { _, proxy, db in
