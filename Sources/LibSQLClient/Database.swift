@@ -14,7 +14,8 @@ import Logging
 /// ```
 /// A `Database` is `Sendable`: share one per process and use it from many tasks at once. Remote calls are bounded
 /// by ``Configuration/concurrency``; every autocommit call is one HTTP request that opens and closes its
-/// own stream.
+/// own stream. Over WebSocket (`ws://`, `wss://`, ``Configuration/wire``) the client keeps one socket and runs
+/// every call on its own stream of it, many in flight at once.
 public final class Database: DatabaseConnection {
     /// The configuration the client was created with.
     public let configuration: Configuration

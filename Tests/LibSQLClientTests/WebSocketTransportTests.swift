@@ -4,6 +4,7 @@ import Hrana
 import LibSQLClient
 import LibSQLServer
 import Logging
+import Synchronization
 import Testing
 
 /// What is particular to Hrana over WebSocket (the shared suites run every other body over it too): one socket
@@ -255,6 +256,22 @@ import Testing
             #expect(server.requestCount() == 1)
             await db.close()
         }
+    }
+
+    @Test("each subprotocol is offered in its own upgrade; a server that declines all is a PROTOCOL_VERSION_ERROR", arguments: [Database.Configuration.Encoding.json, .protobuf])
+    func declinedUpgrades(encoding: Database.Configuration.Encoding) async throws {
+        let upgrades = Mutex(0)
+        let server = try RawHTTPServer { line in
+            if line.hasPrefix("GET / ") { upgrades.withLock { $0 += 1 } }
+            return .respond(rawResponse(status: "400 Bad Request", contentType: "text/plain", body: "no"))
+        }
+        defer { server.stop() }
+        let db = try Database(configuration: .init(url: server.url.replacingOccurrences(of: "http://", with: "ws://"), encoding: encoding))
+        let error = await expectLibSQLError { try await db.execute("SELECT 1") }
+        #expect(error?.code == .protocolVersionError)
+        #expect(error?.message.contains("hrana3, hrana2") == true)
+        #expect(upgrades.withLock { $0 } == (encoding == .json ? 2 : 3))
+        await db.close()
     }
 
     @Test("calls after close fail with CLIENT_CLOSED without reaching the server")
