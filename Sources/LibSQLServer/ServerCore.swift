@@ -16,8 +16,10 @@ final class ServerCore: Sendable {
     let inlineQueryLimit: Duration?
     /// The WAL capture for embedded replicas; `nil` when replication is off.
     let replication: ReplicationLog?
-    private let captureDriver = CaptureDriver()
-    private let maintenance: Maintenance
+    /// Enforces the transaction timeout and expires idle streams every 100 ms.
+    private let maintenance: PeriodicThread
+    /// Runs ``ReplicationLog/tick()`` (capture, and cuts at the thresholds) every poll interval.
+    private let capture: PeriodicThread?
     /// A connection kept open for the server's lifetime, so that closing the last stream does not make
     /// SQLite checkpoint and delete the WAL on every request.
     private let keeper: HranaStream?
@@ -37,9 +39,16 @@ final class ServerCore: Sendable {
             idleTimeout: configuration.streamIdleTimeout, retention: configuration.expiredStreamRetention,
             maxStreams: configuration.maxStreams)
         authenticator = Authenticator(token: configuration.authToken, keys: configuration.jwtPublicKeys)
-        maintenance = Maintenance()
-        maintenance.start(database: database, registry: registry, logger: logger)
-        if let replication { captureDriver.start(replication) }
+        let registry = registry
+        maintenance = PeriodicThread(name: "libsql-server-maintenance", interval: .milliseconds(100)) {
+            database.enforceTransactionTimeout()
+            let expired = registry.sweep()
+            for stream in expired { stream.close() }
+            if !expired.isEmpty { logger.debug("Expired idle streams", metadata: ["count": "\(expired.count)"]) }
+        }
+        capture = replication.map { log in
+            PeriodicThread(name: "libsql-replication-capture", interval: log.options.pollInterval) { log.tick() }
+        }
     }
 
     /// Opens the database and starts the worker threads.
@@ -85,7 +94,7 @@ final class ServerCore: Sendable {
     /// Rolls back and closes every stream, closes the database (checkpointing the WAL) and stops the threads.
     func shutdown() async {
         await maintenance.stop()
-        if replication != nil { await captureDriver.stop() }
+        await capture?.stop()
         let streams = registry.removeAll() + streamPool.drain()
         let database = database
         let keeper = keeper

@@ -69,16 +69,23 @@ struct GenerationArchive: Sendable {
         try copy(to: exportPath(generation), from: source, offset: 0, count: pageCount * WALFormat.pageSize, sync: sync)
     }
 
-    /// Copies WAL frames `first...last` (1-based WAL indices) to the frame archive of `generation`.
-    func writeFrames(_ generation: UInt32, from wal: ReplicationFile, first: Int, last: Int, sync: Bool = true) throws {
+    /// Copies WAL frames `first...last` (1-based WAL indices) to the frame archive of `generation`; with
+    /// `appending`, after the frames already there (not fsynced: ``DurableFile/sync(_:)`` later).
+    func writeFrames(
+        _ generation: UInt32, from wal: ReplicationFile, first: Int, last: Int, sync: Bool = true, appending: Bool = false
+    ) throws {
         let count = max(0, last - first + 1) * WALFormat.frameSize
-        try copy(to: framesPath(generation), from: wal, offset: WALFormat.offset(ofFrame: first), count: count, sync: sync)
+        try copy(
+            to: framesPath(generation), from: wal, offset: WALFormat.offset(ofFrame: first), count: count,
+            sync: sync && !appending, appending: appending)
     }
 
     /// Copies `count` bytes; with `sync`, atomically and durably, else straight into `path` in the page
-    /// cache (``DurableFile/sync(_:)`` later).
-    private func copy(to path: String, from source: ReplicationFile, offset: Int, count: Int, sync: Bool) throws {
-        try DurableFile.write(path, atomically: sync) { (descriptor) throws in
+    /// cache (``DurableFile/sync(_:)`` later), after its bytes when `appending`.
+    private func copy(
+        to path: String, from source: ReplicationFile, offset: Int, count: Int, sync: Bool, appending: Bool = false
+    ) throws {
+        try DurableFile.write(path, atomically: sync, appending: appending) { (descriptor) throws in
             var buffer = [UInt8](repeating: 0, count: 1 << 20)
             var done = 0
             while done < count {

@@ -52,10 +52,14 @@ final class ReplicationFile: @unchecked Sendable {
 
 /// Writes a file atomically: a temporary file in the same directory, fsync, rename, fsync of the directory.
 enum DurableFile {
-    /// With `atomically: false` the bytes go straight to `path`, not fsynced (see ``sync(_:)``).
-    static func write(_ path: String, atomically: Bool = true, _ produce: (Int32) throws -> Void) throws {
+    /// With `atomically: false` the bytes go straight to `path`, not fsynced (see ``sync(_:)``), and with
+    /// `appending` after the bytes already there.
+    static func write(
+        _ path: String, atomically: Bool = true, appending: Bool = false, _ produce: (Int32) throws -> Void
+    ) throws {
+        precondition(!(atomically && appending), "an atomic write replaces the file")
         let temporary = atomically ? path + ".tmp" : path
-        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        let descriptor = open(temporary, O_WRONLY | O_CREAT | (appending ? O_APPEND : O_TRUNC) | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else { throw ReplicationError.io("cannot create \(temporary): \(String(cString: strerror(errno)))") }
         do {
             try produce(descriptor)

@@ -10,8 +10,9 @@ import SQLiteCore
 /// - The live generation's frames are read straight from the `-wal` (salts and checksum chain verified,
 ///   only up to the last commit frame). A read transaction held by a pin connection keeps any other
 ///   connection or process from restarting the WAL underneath.
-/// - A cut (``cut(purging:)``) holds the write lock, captures the last frames, checkpoints (PASSIVE, so
-///   nothing can slip in), archives the frames and the new export image, then persists the new generation.
+/// - A cut (``cut(purging:)``) archives the frames committed so far, then holds the write lock to capture
+///   and archive the last ones and checkpoint (PASSIVE, so nothing can slip in); after the lock it copies
+///   the new export image, then persists the new generation.
 /// - `state.json` is the commit point of a cut; a restart re-validates the WAL and continues the live
 ///   generation, or starts a new one (and answers 410 for the old) when the WAL changed while it was down.
 final class ReplicationLog: Sendable {
@@ -49,6 +50,8 @@ final class ReplicationLog: Sendable {
         /// Every commit numbered up to this one (see ``CommitSequence``) was in the WAL at the last scan
         /// made for a replication index.
         var scannedThroughCommit: UInt64 = 0
+        /// The generation whose export a cut is still copying; `/export` of it waits.
+        var exportPending: UInt32?
 
         var liveFrames: Int {
             guard let scan else { return 0 }
@@ -240,15 +243,25 @@ final class ReplicationLog: Sendable {
         }
     }
 
-    /// The database image at the start of `generation`.
-    func export(generation: UInt32) -> ExportAnswer {
-        live.withLockedValue { live in
-            if let broken = live.broken { return .unavailable(broken) }
-            guard generation >= 1, generation <= live.state.generation, !live.state.purged.contains(generation) else {
-                return .gone
+    /// The database image at the start of `generation`. Blocks (at most `wait`) while a cut is still copying
+    /// it; call it off the cooperative pool.
+    func export(generation: UInt32, wait: Duration = .seconds(30)) -> ExportAnswer {
+        let deadline = ContinuousClock.now + wait
+        while true {
+            let answer = live.withLockedValue { live -> ExportAnswer? in
+                if let broken = live.broken { return .unavailable(broken) }
+                guard generation >= 1, generation <= live.state.generation, !live.state.purged.contains(generation) else {
+                    return .gone
+                }
+                if live.exportPending == generation { return nil }
+                let path = archive.exportPath(generation)
+                return FileManager.default.fileExists(atPath: path) ? .image(path: path) : .gone
             }
-            let path = archive.exportPath(generation)
-            return FileManager.default.fileExists(atPath: path) ? .image(path: path) : .gone
+            if let answer { return answer }
+            guard ContinuousClock.now < deadline else {
+                return .unavailable("the export of generation \(generation) is still being written")
+            }
+            Thread.sleep(forTimeInterval: 0.001)
         }
     }
 
@@ -332,13 +345,18 @@ final class ReplicationLog: Sendable {
     /// Returns `false` when it must be retried (a writer held the lock, or a reader kept the checkpoint
     /// from copying every frame). Call it from the capture thread only.
     ///
-    /// The write lock is held from the last capture until the archive is in the page cache, so no write can
-    /// slip in and no restart of the WAL can overwrite a frame before it is copied; the fsyncs and the new
-    /// `state.json` come after the lock is released.
+    /// Frames committed so far are archived before the write lock is taken: the pin keeps the WAL from
+    /// restarting, so they cannot change. The write lock is then held only to capture and archive the last
+    /// frames and checkpoint, so no write can slip in and no restart of the WAL can overwrite a frame before it
+    /// is copied. The export is copied after the lock is released: writers only append to the WAL until the
+    /// next checkpoint, which is this thread's next cut, and `/export` of the new generation waits for it.
+    /// The fsyncs and the new `state.json` come last.
     @discardableResult
     func cut(purging: Bool = false) throws -> Bool {
         let connections = connections
+        let precopied = purging ? nil : try archiveCommittedFrames()
         do { try connections.writer.execute(script: "BEGIN IMMEDIATE") } catch { return false }
+        let locked = ContinuousClock.now
         var holdsWriteLock = true
         defer { if holdsWriteLock { try? connections.writer.execute(script: "COMMIT") } }
         // 1. Capture the last frames and checkpoint every one of them.
@@ -373,34 +391,72 @@ final class ReplicationLog: Sendable {
         guard let planned else { return false }
         var pinned = false
         defer { if !pinned { try? connections.pin.run("BEGIN; SELECT count(*) FROM sqlite_schema") } }
-        // 2. Copy the frames and the new export image while nothing can change them (page cache only).
+        // 2. Archive the frames not copied yet while nothing can change them (page cache only).
         let closing = planned.state.generation - 1
+        let next = planned.state.generation
         var written: [String] = []
         if !purging {
-            try archive.writeFrames(closing, from: connections.wal, first: planned.first, last: planned.state.base, sync: false)
+            if let precopied, precopied.generation == closing, precopied.first == planned.first,
+               precopied.last <= planned.state.base {
+                try archive.writeFrames(
+                    closing, from: connections.wal, first: precopied.last + 1, last: planned.state.base, sync: false,
+                    appending: true)
+            } else {
+                try archive.writeFrames(closing, from: connections.wal, first: planned.first, last: planned.state.base, sync: false)
+            }
             written.append(archive.framesPath(closing))
         }
         let pageCount = try connections.database.size() / WALFormat.pageSize
-        try archive.writeExport(planned.state.generation, from: connections.database, pageCount: pageCount, sync: false)
-        written.append(archive.exportPath(planned.state.generation))
-        // 3. Serve the next generation.
+        // 3. Serve the next generation; its export is pending until copied.
         live.withLockedValue { live in
             live.state = planned.state
             live.scan = planned.scan
             live.broken = nil
             live.startedAt = .now
             live.needsSave = true
+            live.exportPending = next
         }
         try connections.pin.run("BEGIN; SELECT count(*) FROM sqlite_schema")
         pinned = true
         try? connections.writer.execute(script: "COMMIT")
         holdsWriteLock = false
-        // 4. Make it durable: the archive files, then the state (the commit point across restarts).
+        let lockHeld = ContinuousClock.now - locked
+        // 4. The export: the database file does not change before this thread checkpoints again.
+        do {
+            try archive.writeExport(next, from: connections.database, pageCount: pageCount, sync: false)
+        } catch {
+            // Without its export the new generation cannot be served: the next round purges it.
+            unlink(archive.exportPath(next))
+            live.withLockedValue { live in
+                live.exportPending = nil
+                live.broken = "the export of generation \(next) could not be written: \(error)"
+            }
+            throw error
+        }
+        written.append(archive.exportPath(next))
+        live.withLockedValue { $0.exportPending = nil }
+        // 5. Make it durable: the archive files, then the state (the commit point across restarts).
         for path in written { try DurableFile.sync(path) }
         try persist()
         try applyRetention()
-        logger.debug("Cut a generation", metadata: ["generation": "\(planned.state.generation)", "frames": "\(planned.frames)"])
+        logger.debug("Cut a generation", metadata: [
+            "generation": "\(next)", "frames": "\(planned.frames)", "writeLockHeld": "\(lockHeld)",
+            "total": "\(ContinuousClock.now - locked)",
+        ])
         return true
+    }
+
+    /// Copies the live generation's committed frames to its frame archive ahead of a cut, without the write
+    /// lock; returns what was copied (WAL frames `first...last`), or `nil` when there is nothing to copy.
+    private func archiveCommittedFrames() throws -> (generation: UInt32, first: Int, last: Int)? {
+        let range = live.withLockedValue { live -> (generation: UInt32, first: Int, last: Int)? in
+            try? refresh(&live)
+            guard live.broken == nil, live.liveFrames > 0, let scan = live.scan else { return nil }
+            return (live.state.generation, live.state.base + 1, scan.committedFrames)
+        }
+        guard let range else { return nil }
+        try archive.writeFrames(range.generation, from: connections.wal, first: range.first, last: range.last, sync: false)
+        return range
     }
 
     // MARK: Retention

@@ -78,4 +78,39 @@ struct ReplicationGenerationTests {
             #expect(try await harness.waitForGeneration(above: 1) == 2)
         }
     }
+
+    @Test("an export fetched the moment its generation appears is whole, while writers keep forcing cuts")
+    func exportsDuringCuts() async throws {
+        let folder = try ReplicationFolder()
+        defer { folder.remove() }
+        try await folder.withServer(configure: { $0.replication.maxFramesPerGeneration = 16 }) { harness throws in
+            _ = try await harness.query("CREATE TABLE t(id INTEGER PRIMARY KEY, b BLOB)")
+            // About 2 MB, so that copying an export takes a while.
+            for _ in 0..<64 { _ = try await harness.query("INSERT INTO t(b) VALUES (randomblob(32768))") }
+            let writing = Task {
+                for _ in 0..<400 where !Task.isCancelled {
+                    _ = try await harness.query("INSERT INTO t(b) VALUES (randomblob(3000))")
+                }
+            }
+            defer { writing.cancel() }
+            var seen = try await harness.currentGeneration()
+            var checked = 0
+            let deadline = ContinuousClock.now + .seconds(60)
+            while checked < 8, ContinuousClock.now < deadline {
+                let current = try await harness.currentGeneration()
+                guard current > seen else { continue }
+                seen = current
+                let image = try await harness.export(current)
+                // The header names the page count and size of the whole image: a partly copied file is shorter.
+                try #require(image.count >= 100)
+                let pageSize = Int(image[16]) << 8 | Int(image[17])
+                let pages = image[28..<32].reduce(0) { $0 << 8 | Int($1) }
+                #expect(image.count == pages * pageSize, "generation \(current): \(image.count) bytes, header says \(pages) x \(pageSize)")
+                checked += 1
+            }
+            #expect(checked >= 8, "only \(checked) new generations appeared")
+            writing.cancel()
+            _ = try? await writing.value
+        }
+    }
 }

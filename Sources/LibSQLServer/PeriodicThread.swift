@@ -1,24 +1,23 @@
 import Foundation
 import Synchronization
 
-/// The thread that runs ``ReplicationLog/tick()`` every poll interval: capture, and cuts at the thresholds.
-final class CaptureDriver: Sendable {
+/// A named background thread that runs a round of blocking work, sleeps for an interval, and repeats until
+/// stopped: the server's maintenance (transaction timeouts, stream expiry) and replication capture.
+final class PeriodicThread: Sendable {
     private let stopped = Mutex(false)
     private let finished = DispatchSemaphore(value: 0)
 
-    init() {}
-
-    func start(_ log: ReplicationLog) {
-        let interval = log.options.pollInterval
+    /// Starts the thread; `round` runs first at once, then after every `interval`.
+    init(name: String, interval: Duration, round: @escaping @Sendable () -> Void) {
         let seconds = Double(interval.components.seconds) + Double(interval.components.attoseconds) / 1e18
         let thread = Thread { [self] in
             while !stopped.withLock({ $0 }) {
-                log.tick()
+                round()
                 Thread.sleep(forTimeInterval: seconds)
             }
             finished.signal()
         }
-        thread.name = "libsql-replication-capture"
+        thread.name = name
         thread.start()
     }
 
