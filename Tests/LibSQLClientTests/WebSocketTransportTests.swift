@@ -146,21 +146,22 @@ import Testing
     @Test("a read in flight when the socket drops is retried once on a new socket; a write is not")
     func readRetriedAfterDrop() async throws {
         try await Self.withProxiedClient { _, proxy, db in
-            // Every chunk of the first connection waits in the proxy, so calls are in flight when it is cut.
-            proxy.setFault(.delay(.milliseconds(600)), connections: 1)
+            // Every chunk of the first connection waits a second in the proxy: a call started 400 ms before the
+            // cut is in flight when it comes.
+            proxy.setFault(.delay(.seconds(1)), connections: 1)
             try await db.execute("INSERT INTO t VALUES (1)")
             async let read = db.execute("SELECT count(*) FROM t")
-            try await Task.sleep(for: .milliseconds(200))
+            try await Task.sleep(for: .milliseconds(400))
             proxy.resetAll()
             #expect(try await read.rows[0][0] == .integer(1))
             #expect(proxy.acceptedConnections == 2)
 
-            proxy.setFault(.delay(.milliseconds(600)), connections: 1)
+            proxy.setFault(.delay(.seconds(1)), connections: 1)
             proxy.resetAll()
             // The socket is gone: this call opens a third one, through the delaying proxy.
             try await db.execute("SELECT 1")
             let write = Task { try await db.execute("INSERT INTO t VALUES (2)") }
-            try await Task.sleep(for: .milliseconds(200))
+            try await Task.sleep(for: .milliseconds(400))
             proxy.resetAll()
             let error = await expectLibSQLError { _ = try await write.value }
             #expect(error?.code == .connectionError)
