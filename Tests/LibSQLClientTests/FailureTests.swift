@@ -136,5 +136,9 @@ struct SecretTests {
             #expect(text.contains("<redacted>"))
         }
         #expect(configuration.description.contains("db.example.com"))
+        let webSocket = Database.Configuration(url: "wss://db.example.com?authToken=\(secret)", encoding: .protobuf, wire: .webSocket)
+        #expect(!webSocket.description.contains(secret))
+        #expect(webSocket.description.contains("wire: webSocket"))
+        #expect(webSocket.description.contains("encoding: protobuf"))
     }
 }
