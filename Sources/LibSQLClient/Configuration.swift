@@ -13,7 +13,7 @@ extension Database {
         public var authToken: String?
         /// The time allowed for one HTTP request, or `nil` for no limit.
         public var requestTimeout: Duration?
-        /// The most HTTP requests in flight at once; `0` means unlimited.
+        /// The most HTTP requests (over WebSocket: exchanges on the socket) in flight at once; `0` means unlimited.
         public var concurrency: Int
         /// Whether to ask remote servers for gzip-compressed responses.
         public var compression: Bool

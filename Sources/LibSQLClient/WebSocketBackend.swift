@@ -116,7 +116,8 @@ final class WebSocketBackend: Backend {
     }
 }
 
-/// The entries of a cursor over WebSocket, fetched a chunk at a time.
+/// The entries of a cursor over WebSocket, fetched a chunk at a time; the next chunk is asked for as soon as one
+/// arrives, so one fetch is in flight while rows are read.
 final class WebSocketCursor: CursorEntrySource, @unchecked Sendable {
     /// Entries asked for per `fetch_cursor`, as libsql-client-ts does.
     static let chunkSize: UInt32 = 1000
@@ -127,6 +128,8 @@ final class WebSocketCursor: CursorEntrySource, @unchecked Sendable {
     private var pending: [CursorEntry] = []
     private var index = 0
     private var done = false
+    /// The request id of the fetch already written.
+    private var prefetched: Int32?
 
     init(connector: WebSocketConnector, session: WebSocketSession, cursorID: Int32) {
         self.connector = connector
@@ -134,15 +137,27 @@ final class WebSocketCursor: CursorEntrySource, @unchecked Sendable {
         self.cursorID = cursorID
     }
 
+    deinit {
+        if let prefetched { session.abandon([prefetched]) }
+    }
+
     func next() async throws -> CursorEntry? {
         while index >= pending.count {
             guard !done else { return nil }
-            let replies = try await connector.send([.fetchCursor(cursorID: cursorID, maxCount: Self.chunkSize)], on: session)
-            switch replies[0] {
+            let fetch = WebSocketRequest.fetchCursor(cursorID: cursorID, maxCount: Self.chunkSize)
+            let reply: WebSocketSession.Reply
+            if let id = prefetched {
+                prefetched = nil
+                reply = try await connector.reply(id, on: session, "The WebSocket request fetch_cursor")
+            } else {
+                reply = try await connector.send([fetch], on: session)[0]
+            }
+            switch reply {
             case .success(.fetchCursor(let entries, let done)):
                 pending = entries
                 index = 0
                 self.done = done
+                if !done { prefetched = try session.submit([fetch])[0] }
             case .success(let other):
                 throw LibSQLError(code: .hranaProtocolError, message: "Expected a fetch_cursor response, got \(other.type)")
             case .failure(let error):

@@ -23,6 +23,8 @@ final class WebSocketConnector: Sendable {
     let candidates: [WebSocketSubprotocol]
     private let authToken: String?
     private let state = Mutex(State())
+    /// Bounds the exchanges in flight on the socket, as ``Database/Configuration/concurrency`` bounds HTTP requests.
+    private let semaphore: AsyncSemaphore?
 
     init(baseURL: URL, authToken: String?, configuration: Database.Configuration) {
         url = Self.webSocketURL(baseURL)
@@ -37,6 +39,7 @@ final class WebSocketConnector: Sendable {
         default: break
         }
         self.candidates = candidates
+        semaphore = configuration.concurrency > 0 ? AsyncSemaphore(permits: configuration.concurrency) : nil
     }
 
     /// Whether a remote URL is served over WebSocket: `ws:`/`wss:`, or any remote URL with ``Database/Configuration/Wire/webSocket``.
@@ -126,8 +129,29 @@ final class WebSocketConnector: Sendable {
         try await withDeadline(timeout, what()) { try await session.reply(id) }
     }
 
-    /// Sends requests and waits for every response within the request timeout.
+    /// Takes a permit of the concurrency limit for one exchange (requests written together and their responses).
+    func acquire() async throws {
+        if let semaphore { try await semaphore.wait() }
+    }
+
+    /// Returns the permit of ``acquire()``.
+    func release() {
+        semaphore?.signal()
+    }
+
+    /// Runs one exchange under the concurrency limit.
+    func limited<T>(_ body: () async throws -> T) async throws -> T {
+        try await acquire()
+        defer { release() }
+        return try await body()
+    }
+
+    /// Sends requests and waits for every response within the request timeout, under the concurrency limit.
     func send(_ requests: [WebSocketRequest], on session: WebSocketSession) async throws -> [WebSocketSession.Reply] {
+        try await limited { try await exchange(requests, on: session) }
+    }
+
+    private func exchange(_ requests: [WebSocketRequest], on session: WebSocketSession) async throws -> [WebSocketSession.Reply] {
         let ids = try session.submit(requests)
         var replies: [WebSocketSession.Reply] = []
         replies.reserveCapacity(ids.count)

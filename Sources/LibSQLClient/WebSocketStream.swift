@@ -33,6 +33,12 @@ actor WebSocketStream: TransactionStream {
     }
 
     func send(_ requests: [StreamRequest]) async throws -> [StreamResult] {
+        try await connector.acquire()
+        defer { connector.release() }
+        return try await exchange(requests)
+    }
+
+    private func exchange(_ requests: [StreamRequest]) async throws -> [StreamResult] {
         if let failure { throw failure }
         if isClosed { throw LibSQLError(code: .transactionClosed, message: "The stream is closed") }
         let closing = requests.last == .close

@@ -105,6 +105,32 @@ import Testing
         }
     }
 
+    @Test("with concurrency 1 every call still completes: one exchange at a time on the socket, cursors and transactions included")
+    func concurrencyLimit() async throws {
+        try await withServer { server in
+            let db = try Database(configuration: .init(url: webSocketURL(server), concurrency: 1))
+            try await db.execute("CREATE TABLE t (x INTEGER)")
+            try await db.execute("WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < 2500) INSERT INTO t SELECT i FROM c")
+            try await withThrowingTaskGroup(of: Int64.self) { group in
+                for _ in 0..<3 {
+                    group.addTask {
+                        var sum: Int64 = 0
+                        for try await row in db.query("SELECT x FROM t") { sum += try row.get(0, as: Int64.self) }
+                        return sum
+                    }
+                    group.addTask {
+                        try await db.transaction(.read) { tx in
+                            try await tx.execute("SELECT sum(x) FROM t").rows[0].get(0, as: Int64.self)
+                        }
+                    }
+                    group.addTask { try await db.execute("SELECT sum(x) FROM t").rows[0].get(0, as: Int64.self) }
+                }
+                for try await sum in group { #expect(sum == 2500 * 2501 / 2) }
+            }
+            await db.close()
+        }
+    }
+
     @Test("a socket cut in the middle of a transaction fails it with CONNECTION_ERROR and its rows are rolled back")
     func cutMidTransaction() async throws {
         try await Self.withProxiedClient { server, proxy, db in
