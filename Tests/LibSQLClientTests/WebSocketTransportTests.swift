@@ -154,6 +154,26 @@ import Testing
         }
     }
 
+    @Test("a socket cut while a cursor is read fails the iteration with CONNECTION_ERROR; the next query reconnects")
+    func cutMidCursor() async throws {
+        try await Self.withProxiedClient { _, proxy, db in
+            try await db.execute("WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < 6000) INSERT INTO t SELECT i FROM c")
+            var read = 0
+            let error = await expectLibSQLError {
+                for try await _ in db.query("SELECT x FROM t") {
+                    read += 1
+                    if read == 1 { proxy.resetAll() }
+                }
+            }
+            #expect(error?.code == .connectionError)
+            #expect(read < 6000)
+            var count = 0
+            for try await _ in db.query("SELECT x FROM t") { count += 1 }
+            #expect(count == 6000)
+            #expect(proxy.acceptedConnections == 2)
+        }
+    }
+
     @Test("a transaction that had sent nothing when its socket dropped starts on the next socket")
     func transactionBeforeFirstStatement() async throws {
         try await Self.withProxiedClient { _, proxy, db in
