@@ -321,6 +321,20 @@ import Testing
         await db.close()
     }
 
+    @Test("ws: and wss: URLs parse; the replica's HTTP endpoint of them is http: and https:")
+    func urls() async throws {
+        for url in ["ws://127.0.0.1:1/", "wss://db.example.com", "libsql://db.example.com"] {
+            let db = try Database(url: url)
+            #expect(db.isRemote)
+            await db.close()
+        }
+        let secure = try Database.remoteEndpoint("wss://db.example.com/db?authToken=t")
+        #expect(secure.baseURL.absoluteString == "https://db.example.com/db")
+        #expect(secure.authToken == "t")
+        #expect(try Database.remoteEndpoint("ws://127.0.0.1:8080").baseURL.absoluteString == "http://127.0.0.1:8080")
+        #expect { _ = try Database(url: "ws://db.example.com?tls=0") } throws: { ($0 as? LibSQLError)?.code == .urlInvalid }
+    }
+
     @Test("calls after close fail with CLIENT_CLOSED without reaching the server")
     func closed() async throws {
         try await withServer { server in
