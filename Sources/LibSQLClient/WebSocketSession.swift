@@ -5,34 +5,6 @@ import Logging
 import NIOCore
 import Synchronization
 
-/// The Hrana subprotocols the client offers, one per upgrade attempt (the WebSocket client does not report which
-/// of several offered ones the server chose).
-enum WebSocketSubprotocol: String, Sendable, Hashable {
-    case hrana3Protobuf = "hrana3-protobuf"
-    case hrana3
-    case hrana2
-
-    var version: ProtocolVersion { self == .hrana2 ? .v2 : .v3 }
-    var isProtobuf: Bool { self == .hrana3Protobuf }
-}
-
-/// Numbers for requests, streams, cursors or stored SQL on one socket: the lowest free one first, reused once
-/// released.
-struct IDAllocator {
-    private var next: Int32 = 0
-    private var free: [Int32] = []
-
-    mutating func allocate() -> Int32 {
-        if let id = free.popLast() { return id }
-        defer { next &+= 1 }
-        return next
-    }
-
-    mutating func release(_ id: Int32) {
-        free.append(id)
-    }
-}
-
 /// One Hrana WebSocket: `hello` first, then requests written in the order they are submitted, and responses
 /// matched to their waiters by request id, so any number of requests of any streams are in flight at once.
 ///
@@ -132,9 +104,6 @@ final class WebSocketSession: Sendable {
 
     /// Whether the socket still serves requests.
     var isOpen: Bool { state.withLock { $0.failure == nil } }
-
-    /// Why the socket ended, once it has.
-    var failure: LibSQLError? { state.withLock { $0.failure } }
 
     // MARK: Requests
 
