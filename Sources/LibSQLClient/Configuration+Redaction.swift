@@ -11,6 +11,8 @@ extension Database.Configuration: CustomStringConvertible, CustomDebugStringConv
         parts.append("compression: \(compression)")
         parts.append("protocolVersion: \(protocolVersion.map { "\($0)" } ?? "probe")")
         parts.append("storesSQL: \(storesSQL)")
+        parts.append("encoding: \(encoding.rawValue)")
+        parts.append("wire: \(wire.rawValue)")
         return "Configuration(\(parts.joined(separator: ", ")))"
     }
 

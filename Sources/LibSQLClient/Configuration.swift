@@ -5,18 +5,20 @@ import Logging
 extension Database {
     /// Everything a client needs to connect: where, as whom, and how hard to push.
     public struct Configuration: Sendable {
-        /// The database URL: `libsql://host` (HTTPS), `https://`, `http://`, `file:path` or `file::memory:`.
-        /// `?tls=0` turns `libsql:` into plain HTTP; `?authToken=` supplies the token.
+        /// The database URL: `libsql://host` (HTTPS), `https://`, `http://`, `wss://` or `ws://` (Hrana over
+        /// WebSocket), `file:path` or `file::memory:`. `?tls=0` turns `libsql:` into plain HTTP (or `ws:`);
+        /// `?authToken=` supplies the token.
         public var url: String
         /// The bearer token sent to remote servers; overrides `?authToken=` in the URL.
         public var authToken: String?
         /// The time allowed for one HTTP request, or `nil` for no limit.
         public var requestTimeout: Duration?
-        /// The most HTTP requests in flight at once; `0` means unlimited.
+        /// The most HTTP requests (over WebSocket: exchanges on the socket) in flight at once; `0` means unlimited.
         public var concurrency: Int
         /// Whether to ask remote servers for gzip-compressed responses.
         public var compression: Bool
-        /// The HTTP transport; `nil` means an ``AsyncHTTPClientTransport`` owned by the client.
+        /// The HTTP transport; `nil` means an ``AsyncHTTPClientTransport`` owned by the client. Not used over
+        /// WebSocket.
         public var transport: (any HTTPTransport)?
         /// A fixed protocol version, or `nil` to probe the server once (`GET /v3`, then `GET /v2`).
         public var protocolVersion: ProtocolVersion?
@@ -24,7 +26,11 @@ extension Database {
         public var storesSQL: Bool
         /// The body encoding over HTTP: JSON (`/v2`, `/v3`), or protobuf (`/v3-protobuf`) when the server
         /// answers its probe; a server without it, or a fixed ``protocolVersion`` of Hrana 2, gets JSON.
+        /// Over WebSocket, protobuf offers `hrana3-protobuf` (binary frames) and JSON offers `hrana3`, then `hrana2`.
         public var encoding: Encoding
+        /// The wire for `libsql:`, `https:` and `http:` URLs: HTTP requests (the default) or one WebSocket per
+        /// client; `ws:` and `wss:` URLs always use WebSocket.
+        public var wire: Wire
         /// Where the client logs (debug level and below).
         public var logger: Logger
 
@@ -32,7 +38,7 @@ extension Database {
         public init(
             url: String, authToken: String? = nil, requestTimeout: Duration? = .seconds(30), concurrency: Int = 20,
             compression: Bool = true, transport: (any HTTPTransport)? = nil, protocolVersion: ProtocolVersion? = nil,
-            storesSQL: Bool = true, encoding: Encoding = .json,
+            storesSQL: Bool = true, encoding: Encoding = .json, wire: Wire = .http,
             logger: Logger = Logger(label: "LibSQLClient", factory: { _ in SwiftLogNoOpLogHandler() })
         ) {
             self.url = url
@@ -44,6 +50,7 @@ extension Database {
             self.protocolVersion = protocolVersion
             self.storesSQL = storesSQL
             self.encoding = encoding
+            self.wire = wire
             self.logger = logger
         }
 
@@ -53,6 +60,14 @@ extension Database {
             case json
             /// The protobuf encoding of Hrana 3 (`/v3-protobuf/pipeline`, `/v3-protobuf/cursor`).
             case protobuf
+        }
+
+        /// How a remote client reaches its server.
+        public enum Wire: String, Sendable, Hashable {
+            /// Hrana over HTTP: one request per call (or per pipelined group of a transaction).
+            case http
+            /// Hrana over one WebSocket per client, with every stream multiplexed on it (`GET /` upgraded).
+            case webSocket
         }
     }
 }
@@ -111,14 +126,11 @@ enum Endpoint: Sendable, Hashable {
         switch scheme {
         case "libsql":
             components.scheme = tls == false ? "http" : "https"
-        case "https", "http":
+        case "https", "http", "ws", "wss":
             if tls != nil {
                 throw LibSQLError(code: .urlInvalid, message: "?tls= only applies to libsql: URLs")
             }
-        case "ws", "wss":
-            throw LibSQLError(
-                code: .urlSchemeNotSupported,
-                message: "WebSocket URLs (\(scheme):) are not supported; use libsql:, https: or http:")
+            components.scheme = scheme
         default:
             throw LibSQLError(code: .urlSchemeNotSupported, message: "The URL scheme \"\(scheme):\" is not supported")
         }

@@ -14,7 +14,8 @@ import Logging
 /// ```
 /// A `Database` is `Sendable`: share one per process and use it from many tasks at once. Remote calls are bounded
 /// by ``Configuration/concurrency``; every autocommit call is one HTTP request that opens and closes its
-/// own stream.
+/// own stream. Over WebSocket (`ws://`, `wss://`, ``Configuration/wire``) the client keeps one socket and runs
+/// every call on its own stream of it, many in flight at once.
 public final class Database: DatabaseConnection {
     /// The configuration the client was created with.
     public let configuration: Configuration
@@ -27,9 +28,14 @@ public final class Database: DatabaseConnection {
         self.configuration = configuration
         switch try Endpoint.parse(configuration.url) {
         case .remote(let baseURL, let urlToken):
-            let connector = RemoteConnector(
-                baseURL: baseURL, authToken: configuration.authToken ?? urlToken, configuration: configuration)
-            backend = RemoteBackend(connector: connector)
+            let token = configuration.authToken ?? urlToken
+            if WebSocketConnector.usesWebSocket(baseURL, wire: configuration.wire) {
+                backend = WebSocketBackend(
+                    connector: WebSocketConnector(baseURL: baseURL, authToken: token, configuration: configuration))
+            } else {
+                let connector = RemoteConnector(baseURL: baseURL, authToken: token, configuration: configuration)
+                backend = RemoteBackend(connector: connector)
+            }
             isRemote = true
         case .local(let path):
             backend = try LocalBackend(path: path, access: .readWrite, logger: configuration.logger)
@@ -47,7 +53,7 @@ public final class Database: DatabaseConnection {
         isRemote = false
     }
 
-    /// Creates a client for a URL (`libsql://`, `https://`, `http://`, `file:`).
+    /// Creates a client for a URL (`libsql://`, `https://`, `http://`, `wss://`, `ws://`, `file:`).
     public convenience init(
         url: String, authToken: String? = nil, transport: (any HTTPTransport)? = nil,
         logger: Logger = Logger(label: "LibSQLClient", factory: { _ in SwiftLogNoOpLogHandler() })

@@ -85,9 +85,21 @@ final class RemoteBackend: Backend {
         }
         let request = CursorRequest(baton: nil, batch: Batch(steps: [BatchStep(stmt: statement.hranaStmt())]))
         let (header, reader) = try await connector.cursor(request, base: base)
-        return CursorRowSource(
-            reader: reader, statement: statement, connector: connector,
-            closeStream: header.baton.map { baton in (baton, header.baseURL.flatMap(URL.init(string:)) ?? base) })
+        let connector = self.connector
+        let streamBase = header.baseURL.flatMap(URL.init(string:)) ?? base
+        var onFinish: (@Sendable () -> Void)?
+        if let baton = header.baton {
+            onFinish = { Self.closeCursorStream(baton: baton, base: streamBase, connector: connector) }
+        }
+        return CursorRowSource(entries: reader, statement: statement, onFinish: onFinish)
+    }
+
+    /// Closes a finished cursor's stream in the background.
+    private static func closeCursorStream(baton: String, base: URL, connector: RemoteConnector) {
+        connector.runInBackground {
+            let version = (try? await connector.version(for: connector.baseURL)) ?? .v3
+            _ = try? await connector.pipeline(PipelineRequest(baton: baton, requests: [.close]), base: base, version: version)
+        }
     }
 
     func close() async {
@@ -95,13 +107,28 @@ final class RemoteBackend: Backend {
     }
 }
 
+/// A Hrana stream a transaction runs on: over HTTP (``RemoteStream``) or over WebSocket (``WebSocketStream``).
+protocol TransactionStream: Sendable {
+    var version: ProtocolVersion { get }
+    var hasBegun: Bool { get async }
+    var isClosed: Bool { get async }
+    /// Sends requests on the stream in order (pipelined with concurrent callers') and returns their results.
+    func send(_ requests: [StreamRequest]) async throws -> [StreamResult]
+    /// Sends the requests `make` builds, telling it whether they are the transaction's first (and carry `BEGIN`).
+    func send(beginning make: @Sendable (_ first: Bool) -> [StreamRequest]) async throws -> (first: Bool, results: [StreamResult])
+    /// Closes the stream; the server rolls back an open transaction.
+    func close() async
+    /// Releases the stream after its connection was lost.
+    func abandon() async
+}
+
 /// An interactive transaction on one stream: `BEGIN` rides with the first statement, `COMMIT` with `close`.
 final class RemoteTransaction: TransactionBackend {
-    let stream: RemoteStream
+    let stream: any TransactionStream
     let mode: TransactionMode
     private let committed = Mutex(false)
 
-    init(stream: RemoteStream, mode: TransactionMode) {
+    init(stream: any TransactionStream, mode: TransactionMode) {
         self.stream = stream
         self.mode = mode
     }
@@ -271,29 +298,34 @@ final class BufferedRowSource: RowSource, @unchecked Sendable {
     func cancel() async { rows = [] }
 }
 
-/// Rows read from a `/v3/cursor` body as they arrive; the stream is closed in the background at the end.
+/// Where a cursor's entries come from: a `/v3/cursor` body or `fetch_cursor` over WebSocket.
+protocol CursorEntrySource: AnyObject, Sendable {
+    /// The next entry, or `nil` when the cursor's entries ended.
+    func next() async throws -> CursorEntry?
+}
+
+extension CursorEntryReader: CursorEntrySource {}
+
+/// Rows read from cursor entries as they arrive; `onFinish` (closing the cursor's stream) runs once at the end,
+/// or when the source is dropped before.
 final class CursorRowSource: RowSource, @unchecked Sendable {
-    private let reader: CursorEntryReader
+    private let entries: any CursorEntrySource
     private let statement: Statement
-    private let connector: RemoteConnector
-    private var closeStream: (baton: String, base: URL)?
+    private var onFinish: (@Sendable () -> Void)?
     private var layout: RowLayout?
     private var done = false
 
-    init(reader: CursorEntryReader, statement: Statement, connector: RemoteConnector, closeStream: (String, URL)?) {
-        self.reader = reader
+    init(entries: any CursorEntrySource, statement: Statement, onFinish: (@Sendable () -> Void)?) {
+        self.entries = entries
         self.statement = statement
-        self.connector = connector
-        self.closeStream = closeStream
+        self.onFinish = onFinish
     }
 
-    deinit {
-        if let closeStream { Self.close(closeStream, connector: connector) }
-    }
+    deinit { onFinish?() }
 
     func next() async throws -> Row? {
         guard !done else { return nil }
-        while let entry = try await reader.next() {
+        while let entry = try await entries.next() {
             switch entry {
             case .stepBegin(_, let cols):
                 layout = RowLayout(cols)
@@ -322,17 +354,7 @@ final class CursorRowSource: RowSource, @unchecked Sendable {
 
     private func finish() {
         done = true
-        if let closeStream {
-            Self.close(closeStream, connector: connector)
-            self.closeStream = nil
-        }
-    }
-
-    private static func close(_ stream: (baton: String, base: URL), connector: RemoteConnector) {
-        connector.runInBackground {
-            let version = (try? await connector.version(for: connector.baseURL)) ?? .v3
-            _ = try? await connector.pipeline(
-                PipelineRequest(baton: stream.baton, requests: [.close]), base: stream.base, version: version)
-        }
+        onFinish?()
+        onFinish = nil
     }
 }

@@ -7,14 +7,14 @@ import Logging
 /// Requests issued while another request of the stream is in flight are queued and sent together, in order,
 /// in the next pipeline request. A round trip is shielded from task cancellation so that the baton never
 /// gets lost half-way; callers check cancellation between round trips.
-actor RemoteStream {
+actor RemoteStream: TransactionStream {
     private struct Pending {
         var requests: [StreamRequest]
         var continuation: CheckedContinuation<[StreamResult], any Error>
     }
 
     let connector: RemoteConnector
-    let version: ProtocolVersion
+    nonisolated let version: ProtocolVersion
     private var base: URL
     private var baton: String?
     private var started = false

@@ -22,6 +22,19 @@ struct SQLCache {
     private var pending: Set<Int32> = []
     /// Whether SQL is stored at all; off after the server refused a `store_sql`.
     private(set) var isEnabled = true
+    /// Where new ids come from when they must be unique beyond the stream (over WebSocket stored SQL belongs to
+    /// the connection); `nil` numbers them from 0.
+    ///
+    /// With such ids a full table stores nothing more instead of evicting: `close_sql` is a connection request
+    /// that a server may run before an earlier request of the stream that still names the id.
+    private let allocateID: (@Sendable () -> Int32)?
+
+    init(allocateID: (@Sendable () -> Int32)? = nil) {
+        self.allocateID = allocateID
+    }
+
+    /// Every id this table took, stored or free.
+    var allIDs: [Int32] { Array(ids.values) + freeIDs }
 
     /// Rewrites a statement to use stored SQL when worthwhile; returns the requests to send before it.
     mutating func prepare(_ stmt: inout Stmt, pinned: inout Set<String>) -> [StreamRequest] {
@@ -42,7 +55,7 @@ struct SQLCache {
             return []
         }
         var requests: [StreamRequest] = []
-        if ids.count >= Self.capacity,
+        if ids.count >= Self.capacity, allocateID == nil,
            let victim = lastUse.filter({ !pinned.contains($0.key) }).min(by: { $0.value < $1.value })?.key,
            let victimID = ids.removeValue(forKey: victim) {
             lastUse[victim] = nil
@@ -50,7 +63,7 @@ struct SQLCache {
             requests.append(.closeSQL(id: victimID))
         }
         guard ids.count < Self.capacity else { return requests }
-        let id = freeIDs.popLast() ?? { defer { nextID += 1 }; return nextID }()
+        let id = freeIDs.popLast() ?? allocateID?() ?? { defer { nextID += 1 }; return nextID }()
         ids[sql] = id
         lastUse[sql] = clock
         pinned.insert(sql)
@@ -77,6 +90,6 @@ struct SQLCache {
 
     /// Forgets everything (the stream is gone).
     mutating func reset() {
-        self = SQLCache()
+        self = SQLCache(allocateID: allocateID)
     }
 }

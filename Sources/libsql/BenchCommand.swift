@@ -11,7 +11,7 @@ struct BenchCommand: AsyncParsableCommand {
         commandName: "bench",
         abstract: "Benchmark the client: the seed's operations, HTTP requests per operation, raw-transport baseline.")
 
-    @Option(name: .long, help: "A database URL (libsql://, https://, http://); default: an in-process server on loopback.")
+    @Option(name: .long, help: "A database URL (libsql://, https://, http://, wss://, ws://); default: an in-process server on loopback.")
     var url: String?
 
     @Option(name: .long, help: "The auth token for --url.")
@@ -40,6 +40,9 @@ struct BenchCommand: AsyncParsableCommand {
 
     @Option(name: .long, help: "The client's body encoding for the remote operations: json or protobuf.")
     var encoding: String = "json"
+
+    @Option(name: .long, help: "The client's wire for the remote operations: http, or ws (one WebSocket, hrana3 or hrana3-protobuf).")
+    var transport: String = "http"
 
     func run() async throws {
         if let soak {
@@ -117,6 +120,21 @@ struct BenchCommand: AsyncParsableCommand {
         let counter = CountingTransport(base: transport)
         guard let wireEncoding = Database.Configuration.Encoding(rawValue: encoding) else {
             throw ValidationError("--encoding must be json or protobuf")
+        }
+        let wire: Database.Configuration.Wire
+        switch self.transport {
+        case "http": wire = .http
+        case "ws": wire = .webSocket
+        default: throw ValidationError("--transport must be http or ws")
+        }
+        guard wire == .http else {
+            // Over WebSocket there are no HTTP requests to count or replay raw.
+            try await transport.shutdown()
+            let client = try Database(configuration: .init(url: url, authToken: token, encoding: wireEncoding, wire: wire))
+            print("# libsql bench: \(label), WebSocket, \(encoding), \(iterations) iterations\n")
+            try await runAll(client: client, counter: nil, raw: nil)
+            await client.close()
+            return
         }
         let client = try Database(configuration: .init(url: url, authToken: token, transport: counter, encoding: wireEncoding))
         print("# libsql bench: \(label), \(encoding), \(iterations) iterations\n")

@@ -87,7 +87,8 @@ struct FailureTests {
         try await transport.shutdown()
 
         for (text, code) in [
-            ("ftp://example.com", ErrorCode.urlSchemeNotSupported), ("wss://example.com", .urlSchemeNotSupported),
+            ("ftp://example.com", ErrorCode.urlSchemeNotSupported), ("gopher://example.com", .urlSchemeNotSupported),
+            ("wss://example.com?tls=1", .urlInvalid),
             ("not a url", .urlInvalid), ("libsql://example.com?foo=1", .urlParamNotSupported),
         ] {
             #expect { _ = try Database(url: text) } throws: { ($0 as? LibSQLError)?.code == code }
@@ -135,5 +136,9 @@ struct SecretTests {
             #expect(text.contains("<redacted>"))
         }
         #expect(configuration.description.contains("db.example.com"))
+        let webSocket = Database.Configuration(url: "wss://db.example.com?authToken=\(secret)", encoding: .protobuf, wire: .webSocket)
+        #expect(!webSocket.description.contains(secret))
+        #expect(webSocket.description.contains("wire: webSocket"))
+        #expect(webSocket.description.contains("encoding: protobuf"))
     }
 }

@@ -53,7 +53,7 @@ import Testing
         }
     }
 
-    @Test("positional arguments given to a statement that has named ones are an error, not dropped", arguments: [TestBackend.remote, .local])
+    @Test("positional arguments given to a statement that has named ones are an error, not dropped", arguments: [TestBackend.remote, .webSocket, .webSocketProtobuf, .local])
     func positionalAfterNamed(backend: TestBackend) async throws {
         try await withClient(backend, scenario: "args-positional-after-named") { db in
             let named = Statement("SELECT :a AS a", named: ["a": 1])

@@ -5,9 +5,10 @@ import LibSQLServer
 import Logging
 import Testing
 
-/// Where a shared test body runs: our server over real HTTP, recorded fixtures of that server, or a local file.
+/// Where a shared test body runs: our server over real HTTP or WebSocket, recorded fixtures of that server, or a
+/// local file.
 enum TestBackend: String, CaseIterable, Sendable, CustomTestStringConvertible {
-    case remote, remoteProtobuf, replay, local
+    case remote, remoteProtobuf, webSocket, webSocketProtobuf, replay, local
 
     var testDescription: String { rawValue }
 }
@@ -42,17 +43,24 @@ var isRecording: Bool { ProcessInfo.processInfo.environment["LIBSQL_RECORD_FIXTU
 ///
 /// `.remote` talks to a fresh in-process server (and records `Tests/Fixtures/recorded/<scenario>/` when
 /// `LIBSQL_RECORD_FIXTURES=1`); `.remoteProtobuf` talks to it with the protobuf encoding (`/v3-protobuf`);
-/// `.replay` serves those recorded files with no server; `.local` uses a file.
+/// `.webSocket` talks to it over one WebSocket with JSON (a `ws://` URL, `hrana3`), `.webSocketProtobuf` over
+/// `hrana3-protobuf` (its `http://` URL with `wire: .webSocket`); `.replay` serves those recorded files with no
+/// server; `.local` uses a file.
 func withClient(
     _ backend: TestBackend, scenario: String,
     configure: (inout Database.Configuration) -> Void = { _ in },
     _ body: (Database) async throws -> Void
 ) async throws {
     switch backend {
-    case .remote, .remoteProtobuf:
+    case .remote, .remoteProtobuf, .webSocket, .webSocketProtobuf:
         try await withServer { server in
             var configuration = Database.Configuration(url: server.url.absoluteString)
-            if backend == .remoteProtobuf { configuration.encoding = .protobuf }
+            switch backend {
+            case .remoteProtobuf: configuration.encoding = .protobuf
+            case .webSocket: configuration.url = webSocketURL(server)
+            case .webSocketProtobuf: (configuration.encoding, configuration.wire) = (.protobuf, .webSocket)
+            default: break
+            }
             configure(&configuration)
             var recorder: RecordingTransport?
             if isRecording && backend == .remote {
@@ -71,6 +79,12 @@ func withClient(
             }
             await client.close()
             try await recorder?.shutdown()
+            if backend == .webSocket || backend == .webSocketProtobuf {
+                // The body really went over the socket: no HTTP request reached the server, at most one upgrade.
+                let subprotocol = backend == .webSocket ? "hrana3" : "hrana3-protobuf"
+                #expect(server.requestCount() == server.requestCount(path: "/ (WebSocket \(subprotocol))"))
+                #expect(server.requestCount() <= 1)
+            }
         }
     case .replay:
         // While recording, the bundled copies are the previous build's; replay them on the next run.
@@ -92,6 +106,11 @@ func withClient(
             await client.close()
         }
     }
+}
+
+/// The `ws://` URL of a server on loopback.
+func webSocketURL(_ server: RunningServer) -> String {
+    server.url.absoluteString.replacingOccurrences(of: "http://", with: "ws://")
 }
 
 /// Expects `body` to throw a ``LibSQLError`` and returns it.

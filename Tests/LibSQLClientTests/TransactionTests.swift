@@ -48,7 +48,7 @@ struct TransactionTests {
         }
     }
 
-    @Test("executeAndCommit commits with the last statement; a failure there rolls everything back", arguments: [TestBackend.remote, .local])
+    @Test("executeAndCommit commits with the last statement; a failure there rolls everything back", arguments: [TestBackend.remote, .webSocket, .webSocketProtobuf, .local])
     func executeAndCommit(backend: TestBackend) async throws {
         try await withClient(backend, scenario: "transaction-execute-and-commit") { db in
             try await db.execute("CREATE TABLE t (x INT UNIQUE)")
@@ -75,7 +75,7 @@ struct TransactionTests {
         }
     }
 
-    @Test("cancelling the task inside a transaction rolls it back and releases the lock", arguments: [TestBackend.remote, .local])
+    @Test("cancelling the task inside a transaction rolls it back and releases the lock", arguments: [TestBackend.remote, .webSocket, .webSocketProtobuf, .local])
     func cancellationRollsBack(backend: TestBackend) async throws {
         try await withClient(backend, scenario: "transaction-cancel") { db in
             try await db.execute("CREATE TABLE t (x INT)")

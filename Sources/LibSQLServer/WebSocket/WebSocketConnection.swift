@@ -6,13 +6,19 @@ import NIOWebSocket
 import WSCore
 
 /// One Hrana WebSocket connection: its authentication, its streams, cursors and stored SQL, and the loop
-/// that answers its messages in order. Streams are closed when the connection ends, however it ends.
+/// that reads its messages. Streams are closed when the connection ends, however it ends.
+///
+/// As in sqld, each stream's requests run in order on their own chain (a cursor's requests on its stream's),
+/// and different streams run concurrently, so a statement waiting for a lock holds up its stream only, not
+/// the socket; responses of different streams may be reordered. `hello`, `store_sql` and `close_sql` are
+/// handled by the loop as they arrive, and stored SQL is resolved when a request arrives. At most
+/// ``maxQueuedPerStream`` requests wait per stream before the loop stops reading.
 ///
 /// Protocol errors end the connection with sqld's close codes: 1007 for a message that does not decode,
 /// 1003 for a frame of the wrong kind, 1008 for a request the protocol forbids (before `hello`, an unknown
 /// or duplicate id, a request above the negotiated version, a re-`hello` on Hrana 1). Statement errors and
 /// authorization failures are `response_error`s and the connection stays up.
-final class WebSocketConnection {
+actor WebSocketConnection {
     private let core: ServerCore
     private let subprotocol: WebSocketSubprotocol
     private let outbound: WebSocketOutboundWriter
@@ -20,6 +26,15 @@ final class WebSocketConnection {
     private var streams: [Int32: HranaStream] = [:]
     private var storedSQL: [Int32: String] = [:]
     private var cursors: [Int32: Cursor] = [:]
+    /// The last request queued on each stream's chain, and how many are queued there.
+    private var chains: [Int32: (tail: Task<Void, Never>, queued: Int)] = [:]
+    /// The stream of each cursor whose `open_cursor` was received, for the chain of its later requests.
+    private var cursorStreams: [Int32: Int32] = [:]
+    /// Whether a chain ended the connection (a protocol error or a failed write).
+    private var ending = false
+
+    /// The most requests queued on one stream before the loop waits (sqld's per-stream queue holds 8).
+    static let maxQueuedPerStream = 8
 
     /// A cursor's entries, produced when it opens, handed out by `fetch_cursor`.
     private struct Cursor {
@@ -55,6 +70,9 @@ final class WebSocketConnection {
         } catch {
             core.logger.debug("A WebSocket ended", metadata: ["error": "\(error)"])
         }
+        ending = true
+        for chain in chains.values { await chain.tail.value }
+        chains.removeAll()
         let open = Array(streams.values)
         streams.removeAll()
         cursors.removeAll()
@@ -93,10 +111,95 @@ final class WebSocketConnection {
             guard request.minimumVersion <= subprotocol.version else {
                 throw Closing(code: .policyViolation, reason: "The `\(request.type)` request is not supported in \(subprotocol.rawValue)")
             }
-            switch try await respond(to: request, access: access) {
-            case .success(let response): try await send(.responseOK(requestID: id, response))
-            case .failure(let error): try await send(.responseError(requestID: id, error))
+            guard !ending else { return }
+            switch request {
+            case .storeSQL, .closeSQL:
+                try await answer(id, try await respond(to: request, access: access))
+            default:
+                let resolved = try resolve(request)
+                guard let key = chainKey(resolved) else {
+                    try await answer(id, try await respond(to: resolved, access: access))
+                    return
+                }
+                try await enqueue(on: key) { connection in
+                    await connection.process(id, resolved, access: access)
+                }
             }
+        }
+    }
+
+    private func answer(_ id: Int32, _ result: Result<WebSocketResponse, ProtocolError>) async throws {
+        switch result {
+        case .success(let response): try await send(.responseOK(requestID: id, response))
+        case .failure(let error): try await send(.responseError(requestID: id, error))
+        }
+    }
+
+    /// The stream whose chain runs a request: its own, or its cursor's; `nil` for a cursor never opened.
+    private func chainKey(_ request: WebSocketRequest) -> Int32? {
+        switch request {
+        case .openStream(let id), .closeStream(let id), .execute(let id, _), .batch(let id, _),
+             .sequence(let id, _, _), .describe(let id, _, _), .getAutocommit(let id):
+            return id
+        case .openCursor(let streamID, let cursorID, _):
+            cursorStreams[cursorID] = streamID
+            return streamID
+        case .fetchCursor(let cursorID, _), .closeCursor(let cursorID):
+            return cursorStreams[cursorID]
+        case .storeSQL, .closeSQL:
+            return nil
+        }
+    }
+
+    /// Queues work after the stream's earlier requests; waits first while the stream has a full queue.
+    private func enqueue(
+        on key: Int32, _ work: @escaping @Sendable (isolated WebSocketConnection) async -> Void
+    ) async throws {
+        while let chain = chains[key], chain.queued >= Self.maxQueuedPerStream {
+            await chain.tail.value
+        }
+        let previous = chains[key]?.tail
+        let tail = Task {
+            await previous?.value
+            await work(self)
+            self.dequeued(key)
+        }
+        chains[key] = (tail, (chains[key]?.queued ?? 0) + 1)
+    }
+
+    private func dequeued(_ key: Int32) {
+        guard let chain = chains[key] else { return }
+        chains[key] = chain.queued <= 1 ? nil : (chain.tail, chain.queued - 1)
+    }
+
+    /// Runs one request of a chain and answers it; a protocol error closes the connection.
+    private func process(_ id: Int32, _ request: WebSocketRequest, access: Access) async {
+        guard !ending else { return }
+        do {
+            try await answer(id, try await respond(to: request, access: access))
+        } catch let closing as Closing {
+            guard !ending else { return }
+            ending = true
+            core.logger.debug("Closing a WebSocket", metadata: ["code": "\(closing.code)", "reason": "\(closing.reason)"])
+            try? await outbound.close(closing.code, reason: closing.reason)
+        } catch {
+            ending = true
+            core.logger.debug("A WebSocket write failed", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// The request with stored SQL in place of its `sql_id`s, as stored when it arrived.
+    private func resolve(_ request: WebSocketRequest) throws -> WebSocketRequest {
+        switch request {
+        case .execute(let streamID, let stmt): return .execute(streamID: streamID, try resolve(stmt))
+        case .batch(let streamID, let batch): return .batch(streamID: streamID, try resolve(batch))
+        case .openCursor(let streamID, let cursorID, let batch):
+            return .openCursor(streamID: streamID, cursorID: cursorID, try resolve(batch))
+        case .sequence(let streamID, let sql, let sqlID):
+            return .sequence(streamID: streamID, sql: try resolve(sql: sql, sqlID: sqlID), sqlID: nil)
+        case .describe(let streamID, let sql, let sqlID):
+            return .describe(streamID: streamID, sql: try resolve(sql: sql, sqlID: sqlID), sqlID: nil)
+        default: return request
         }
     }
 
@@ -131,6 +234,7 @@ final class WebSocketConnection {
             let stream = try stream(streamID)
             streams[streamID] = nil
             cursors = cursors.filter { $0.value.streamID != streamID }
+            cursorStreams = cursorStreams.filter { $0.value != streamID }
             await core.executor.runDetached { stream.close() }
             return .success(.closeStream)
         case .execute(let streamID, let stmt):

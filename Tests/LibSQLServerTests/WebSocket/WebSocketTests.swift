@@ -32,6 +32,39 @@ struct WebSocketTests {
         }
     }
 
+    @Test("a stream waiting for the write lock holds up only itself: another stream is answered meanwhile, in order per stream")
+    func streamsRunConcurrently() async throws {
+        try await ServerHarness.withServer { harness in
+            _ = try await harness.withWebSocket { ws in
+                #expect(try await ws.hello() == .helloOK)
+                try await ws.ok(.openStream(streamID: 1))
+                try await ws.ok(.openStream(streamID: 2))
+                try await ws.ok(.execute(streamID: 1, Stmt(sql: "CREATE TABLE t(x INTEGER)")))
+                try await ws.ok(.execute(streamID: 1, Stmt(sql: "BEGIN IMMEDIATE")))
+                try await ws.ok(.execute(streamID: 1, Stmt(sql: "INSERT INTO t VALUES (1)")))
+                // Stream 2 waits for stream 1's lock; its second request queues behind its first.
+                try await ws.send(.request(id: 100, .execute(streamID: 2, Stmt(sql: "BEGIN IMMEDIATE"))))
+                try await ws.send(.request(id: 101, .execute(streamID: 2, Stmt(sql: "INSERT INTO t VALUES (2)"))))
+                try await ws.send(.request(id: 102, .execute(streamID: 1, Stmt(sql: "COMMIT"))))
+                var order: [Int32] = []
+                for _ in 0..<3 {
+                    switch try await ws.receive() {
+                    case .responseOK(let id, _)?: order.append(id)
+                    case let other: Issue.record("unexpected \(String(describing: other))")
+                    }
+                }
+                // The insert on stream 2 needs the lock: stream 1's COMMIT, sent after it, is answered first.
+                #expect(Set(order) == [100, 101, 102])
+                #expect(order.firstIndex(of: 102)! < order.firstIndex(of: 101)!)
+                #expect(order.firstIndex(of: 100)! < order.firstIndex(of: 101)!)
+                try await ws.ok(.execute(streamID: 2, Stmt(sql: "COMMIT")))
+                let counted = try await ws.ok(.execute(streamID: 1, Stmt(sql: "SELECT count(*) FROM t")))
+                guard case .execute(let result) = counted else { throw WebSocketTestError("\(counted)") }
+                #expect(result.rows == [[.integer(2)]])
+            }
+        }
+    }
+
     @Test("every request kind over hrana3 and hrana3-protobuf", arguments: [WireEncoding.json, .protobuf])
     func requests(encoding: WireEncoding) async throws {
         try await ServerHarness.withServer { harness in
