@@ -27,8 +27,13 @@ public protocol ProtobufMessage: Sendable {
 /// even to zero, so they read back exactly.
 public enum HranaProtobuf {
     /// Encodes a message.
-    public static func encode(_ message: some ProtobufMessage) -> Data {
+    ///
+    /// - Parameter explicitWantRows: write `want_rows: true` in every `Stmt` that leaves it unset. sqld reads an
+    ///   absent `want_rows` as true, but the reference server (`hrana-test-server`) reads it as false, so a
+    ///   client sets it; the decoded message then reads `wantRows == true` instead of `nil`.
+    public static func encode(_ message: some ProtobufMessage, explicitWantRows: Bool = false) -> Data {
         var writer = ProtobufWriter()
+        writer.explicitWantRows = explicitWantRows
         message.encode(to: &writer)
         return Data(writer.bytes)
     }

@@ -61,7 +61,7 @@ extension Stmt: ProtobufMessage {
         if let sqlID { writer.int32Field(2, sqlID) }
         for arg in args ?? [] { writer.messageField(3, arg) }
         for namedArg in namedArgs ?? [] { writer.messageField(4, namedArg) }
-        if let wantRows { writer.boolField(5, wantRows) }
+        if let wantRows { writer.boolField(5, wantRows) } else if writer.explicitWantRows { writer.boolField(5, true) }
         if let replicationIndex { writer.varintField(6, replicationIndex) }
     }
 

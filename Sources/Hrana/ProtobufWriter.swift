@@ -7,6 +7,8 @@ import Foundation
 public struct ProtobufWriter: Sendable {
     /// The bytes written so far.
     public private(set) var bytes: [UInt8] = []
+    /// Whether a `Stmt` without `wantRows` is written with `want_rows: true` (see ``HranaProtobuf/encode(_:explicitWantRows:)``).
+    var explicitWantRows = false
 
     init(capacity: Int = 256) { bytes.reserveCapacity(capacity) }
 

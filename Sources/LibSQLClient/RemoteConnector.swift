@@ -256,7 +256,7 @@ final class RemoteConnector: Sendable {
         let protobuf = try await usesProtobuf(for: base)
         let body: Data
         do {
-            body = protobuf ? HranaProtobuf.encode(request) : try HranaJSON.encode(request)
+            body = protobuf ? HranaProtobuf.encode(request, explicitWantRows: true) : try HranaJSON.encode(request)
         } catch {
             throw LibSQLError(code: .valueError, message: "Could not encode the request: \(error)")
         }
@@ -305,7 +305,7 @@ final class RemoteConnector: Sendable {
         let protobuf = try await usesProtobuf(for: base)
         let body: Data
         do {
-            body = protobuf ? HranaProtobuf.encode(request) : try HranaJSON.encode(request)
+            body = protobuf ? HranaProtobuf.encode(request, explicitWantRows: true) : try HranaJSON.encode(request)
         } catch {
             throw LibSQLError(code: .valueError, message: "Could not encode the request: \(error)")
         }

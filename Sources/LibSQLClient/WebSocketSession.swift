@@ -136,7 +136,7 @@ final class WebSocketSession: Sendable {
 
     private func encode(_ message: ClientMessage) throws(HranaCodingError) -> Outgoing {
         subprotocol.isProtobuf
-            ? .binary(ByteBuffer(bytes: HranaProtobuf.encode(message)))
+            ? .binary(ByteBuffer(bytes: HranaProtobuf.encode(message, explicitWantRows: true)))
             : .text(String(decoding: try HranaJSON.encode(message), as: UTF8.self))
     }
 

@@ -7,6 +7,23 @@ import Testing
 /// same messages as their JSON twins and re-encode to the same bytes.
 @Suite("Protobuf fixtures")
 struct ProtobufFixtureTests {
+    @Test("explicitWantRows writes want_rows: true where a Stmt leaves it unset, and nothing else changes")
+    func explicitWantRows() throws {
+        let request = PipelineRequest(baton: nil, requests: [
+            .execute(Stmt(sql: "SELECT 1")), .execute(Stmt(sql: "SELECT 2", wantRows: false)), .close,
+        ])
+        let implicit = try HranaProtobuf.decode(PipelineRequest.self, from: HranaProtobuf.encode(request))
+        let explicit = try HranaProtobuf.decode(PipelineRequest.self, from: HranaProtobuf.encode(request, explicitWantRows: true))
+        guard case .execute(let first) = implicit.requests[0], case .execute(let firstExplicit) = explicit.requests[0],
+              case .execute(let second) = explicit.requests[1]
+        else { Issue.record("not execute requests: \(explicit)"); return }
+        #expect(first.wantRows == nil)
+        #expect(firstExplicit.wantRows == true)
+        #expect(second.wantRows == false)
+        // The reference recordings set want_rows on every statement (Tests/Fixtures/README.md, section 6).
+        #expect(HranaProtobuf.encode(request, explicitWantRows: true).count == HranaProtobuf.encode(request).count + 2)
+    }
+
     @Test("recordings exist")
     func present() {
         #expect(WebSocketSession.protobuf.count == 6)

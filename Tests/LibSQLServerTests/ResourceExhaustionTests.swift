@@ -361,7 +361,8 @@ struct ProcessUsage: CustomStringConvertible {
                 let outcome = try await RawSocket.blocking { () -> (Int, Int) in
                     let socket = try RawSocket(port: port)
                     socket.send(request)
-                    let head = socket.receive()
+                    // Eight 27 MB responses take a while to build on a loaded machine: wait for the whole head.
+                    let head = socket.receiveHead()
                     let length = head.split(separator: "\r\n").first { $0.lowercased().hasPrefix("content-length:") }
                         .flatMap { Int($0.split(separator: ":")[1].trimmingCharacters(in: .whitespaces)) } ?? 0
                     Thread.sleep(forTimeInterval: 6)

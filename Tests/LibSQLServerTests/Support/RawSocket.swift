@@ -53,6 +53,25 @@ final class RawSocket: @unchecked Sendable {
         return count > 0 ? String(decoding: buffer[0..<count], as: UTF8.self) : ""
     }
 
+    /// Reads until a whole response head has arrived (and whatever came with it), the peer closes, or
+    /// `limit` passes.
+    func receiveHead(within limit: Duration = .seconds(60)) -> String {
+        let deadline = ContinuousClock.now + limit
+        var received: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while ContinuousClock.now < deadline {
+            let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            if count == 0 || (count < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) { break }
+            if count > 0 {
+                received += buffer[0..<count]
+                if received.count >= 4, received.indices.dropFirst(3).contains(where: {
+                    received[$0 - 3] == 13 && received[$0 - 2] == 10 && received[$0 - 1] == 13 && received[$0] == 10
+                }) { break }
+            }
+        }
+        return String(decoding: received, as: UTF8.self)
+    }
+
     func shutdownWrite() { shutdown(fd, Int32(SHUT_WR)) }
 
     /// Sends `text` one byte every `interval` until the peer closes the connection or `limit` passes; returns
