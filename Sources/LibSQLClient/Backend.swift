@@ -1,5 +1,6 @@
 import Foundation
 import Hrana
+import Logging
 
 /// What a client does, implemented once over HTTP (``RemoteBackend``) and once on a local file (``LocalBackend``).
 protocol Backend: Sendable {
@@ -78,3 +79,15 @@ func isCertainlyReadOnly(_ sql: String) -> Bool {
         return false
     }
 }
+
+/// Runs an autocommit call, and once more when it is certainly read-only and lost its connection (or met an
+/// expired stream): reads may be retried, writes never.
+func retryingReads<T>(logger: Logger, _ readOnly: Bool, _ body: () async throws -> T) async throws -> T {
+    do {
+        return try await body()
+    } catch let error as LibSQLError where readOnly && (error.code == .connectionError || error.code == .streamExpired) {
+        logger.debug("Retrying a read after a lost connection", metadata: ["error": "\(error.message)"])
+        return try await body()
+    }
+}
+

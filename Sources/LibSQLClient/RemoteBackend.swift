@@ -21,20 +21,8 @@ final class RemoteBackend: Backend {
         return Array(response.results.dropLast())
     }
 
-    /// Retries once when a certainly read-only autocommit call lost its connection (or met an expired stream).
-    private func retryingReads<T>(_ readOnly: Bool, _ body: () async throws -> T) async throws -> T {
-        do {
-            return try await body()
-        } catch let error as LibSQLError
-            where readOnly && (error.code == .connectionError || error.code == .streamExpired)
-        {
-            connector.logger.debug("Retrying a read after a lost connection", metadata: ["error": "\(error.message)"])
-            return try await body()
-        }
-    }
-
     func execute(_ statement: Statement) async throws -> ResultSet {
-        try await retryingReads(isCertainlyReadOnly(statement.sql)) {
+        try await retryingReads(logger: connector.logger, isCertainlyReadOnly(statement.sql)) {
             let results = try await oneShot([.execute(statement.hranaStmt())])
             return try Self.executeResult(results[0], statement: statement)
         }
@@ -58,7 +46,7 @@ final class RemoteBackend: Backend {
         // A `.read` batch is retried only when every statement is certainly read-only by its text: whether the
         // server enforces the mode is not known here, and a retried write would be applied twice.
         let readOnly = mode == .read && statements.allSatisfy { isCertainlyReadOnly($0.sql) }
-        let results = try await retryingReads(readOnly) { try await oneShot([.batch(built.batch)]) }
+        let results = try await retryingReads(logger: connector.logger, readOnly) { try await oneShot([.batch(built.batch)]) }
         switch results[0] {
         case .ok(.batch(let result)): return try built.resultSets(result, statements: statements)
         case .error(let error): throw LibSQLError(error)

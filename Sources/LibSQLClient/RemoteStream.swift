@@ -121,7 +121,7 @@ actor RemoteStream: TransactionStream {
             for request in group {
                 var request = request
                 if storing {
-                    for extra in rewrite(&request, pinned: &pinned) {
+                    for extra in cache.prepare(&request, pinned: &pinned) {
                         wire.append(extra)
                         owners.append(nil)
                     }
@@ -164,23 +164,5 @@ actor RemoteStream: TransactionStream {
             }
         }
         return results
-    }
-
-    private func rewrite(_ request: inout StreamRequest, pinned: inout Set<String>) -> [StreamRequest] {
-        switch request {
-        case .execute(var stmt):
-            let extra = cache.prepare(&stmt, pinned: &pinned)
-            request = .execute(stmt)
-            return extra
-        case .batch(var batch):
-            var extra: [StreamRequest] = []
-            for index in batch.steps.indices {
-                extra += cache.prepare(&batch.steps[index].stmt, pinned: &pinned)
-            }
-            request = .batch(batch)
-            return extra
-        default:
-            return []
-        }
     }
 }

@@ -72,6 +72,26 @@ struct SQLCache {
         return requests
     }
 
+    /// Rewrites the statements of an `execute` or `batch` request with ``prepare(_:pinned:)``; returns the
+    /// requests to send before it.
+    mutating func prepare(_ request: inout StreamRequest, pinned: inout Set<String>) -> [StreamRequest] {
+        switch request {
+        case .execute(var stmt):
+            let extra = prepare(&stmt, pinned: &pinned)
+            request = .execute(stmt)
+            return extra
+        case .batch(var batch):
+            var extra: [StreamRequest] = []
+            for index in batch.steps.indices {
+                extra += prepare(&batch.steps[index].stmt, pinned: &pinned)
+            }
+            request = .batch(batch)
+            return extra
+        default:
+            return []
+        }
+    }
+
     /// Records the server's answer to a `store_sql`.
     mutating func stored(id: Int32) {
         pending.remove(id)

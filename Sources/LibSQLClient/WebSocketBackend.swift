@@ -24,20 +24,8 @@ final class WebSocketBackend: Backend {
         return zip(requests, replies.dropFirst()).map { request, reply in StreamResult(reply, for: request) }
     }
 
-    /// Retries once when a certainly read-only autocommit call lost its connection (the rule of the HTTP client).
-    private func retryingReads<T>(_ readOnly: Bool, _ body: () async throws -> T) async throws -> T {
-        do {
-            return try await body()
-        } catch let error as LibSQLError
-            where readOnly && (error.code == .connectionError || error.code == .streamExpired)
-        {
-            connector.logger.debug("Retrying a read after a lost connection", metadata: ["error": "\(error.message)"])
-            return try await body()
-        }
-    }
-
     func execute(_ statement: Statement) async throws -> ResultSet {
-        try await retryingReads(isCertainlyReadOnly(statement.sql)) {
+        try await retryingReads(logger: connector.logger, isCertainlyReadOnly(statement.sql)) {
             let results = try await oneShot { _ in [.execute(statement.hranaStmt())] }
             return try RemoteBackend.executeResult(results[0], statement: statement)
         }
@@ -47,7 +35,7 @@ final class WebSocketBackend: Backend {
         _ statements: [Statement], mode: TransactionMode, disablingForeignKeys: Bool
     ) async throws -> [ResultSet] {
         let readOnly = mode == .read && statements.allSatisfy { isCertainlyReadOnly($0.sql) }
-        return try await retryingReads(readOnly) {
+        return try await retryingReads(logger: connector.logger, readOnly) {
             var built: TransactionBatch?
             let results = try await oneShot { version in
                 let batch = TransactionBatch.make(

@@ -72,7 +72,7 @@ actor WebSocketStream: TransactionStream {
         for request in requests {
             var request = request
             if storing {
-                for extra in rewrite(&request, pinned: &pinned) {
+                for extra in cache.prepare(&request, pinned: &pinned) {
                     wire.append(extra.webSocket(streamID: streamID))
                     if case .storeSQL(let id, _) = extra { owners.append(.store(id)) } else { owners.append(.housekeeping) }
                 }
@@ -168,23 +168,5 @@ actor WebSocketStream: TransactionStream {
         self.streamID = nil
         session.releaseStreamID(streamID)
         session.releaseSQLIDs(cache.allIDs)
-    }
-
-    private func rewrite(_ request: inout StreamRequest, pinned: inout Set<String>) -> [StreamRequest] {
-        switch request {
-        case .execute(var stmt):
-            let extra = cache.prepare(&stmt, pinned: &pinned)
-            request = .execute(stmt)
-            return extra
-        case .batch(var batch):
-            var extra: [StreamRequest] = []
-            for index in batch.steps.indices {
-                extra += cache.prepare(&batch.steps[index].stmt, pinned: &pinned)
-            }
-            request = .batch(batch)
-            return extra
-        default:
-            return []
-        }
     }
 }

@@ -124,9 +124,11 @@ struct WebSocketTests {
         ("an unknown stream", "hrana3", 1008),
         ("a request above hrana2", "hrana2", 1008),
         ("a second hello on hrana1", "hrana1", 1008),
+        ("a reused stream id", "hrana3", 1008),
+        ("a message over the size limit", "hrana3", 1009),
     ])
     func closeCodes(fault: String, subprotocol: String, code: Int) async throws {
-        try await ServerHarness.withServer { harness in
+        try await ServerHarness.withServer(configure: { $0.maxRequestBodySize = 64 << 10 }) { harness in
             let close = try await harness.withWebSocket(subprotocols: [subprotocol]) { ws in
                 switch fault {
                 case "a request before hello":
@@ -138,6 +140,13 @@ struct WebSocketTests {
                 case "an unknown stream":
                     _ = try await ws.hello()
                     try await ws.send(.request(id: 1, .execute(streamID: 9, Stmt(sql: "SELECT 1"))))
+                case "a reused stream id":
+                    _ = try await ws.hello()
+                    try await ws.ok(.openStream(streamID: 0))
+                    try await ws.send(.request(id: 2, .openStream(streamID: 0)))
+                case "a message over the size limit":
+                    _ = try await ws.hello()
+                    try await ws.send(.request(id: 1, .execute(streamID: 0, Stmt(sql: "SELECT '" + String(repeating: "x", count: 100_000) + "'"))))
                 case "a request above hrana2":
                     _ = try await ws.hello()
                     try await ws.send(.request(id: 1, .getAutocommit(streamID: 0)))
