@@ -25,7 +25,7 @@ final class RemoteConnector: Sendable {
     /// Whether each base URL serves `/v3-protobuf`, probed once when protobuf is asked for.
     private let protobufSupport = Mutex<[URL: Task<Bool, any Error>]>([:])
     private let closed = Atomic<Bool>(false)
-    private let background = Mutex<(closed: Bool, next: Int, tasks: [Int: Task<Void, Never>])>((false, 0, [:]))
+    private let background = BackgroundWork()
 
     /// The largest non-streamed response accepted.
     static let maxResponseSize = 256 << 20
@@ -53,15 +53,7 @@ final class RemoteConnector: Sendable {
 
     /// Runs fire-and-forget work (closing a drained cursor's stream) that ``shutdown()`` waits for.
     func runInBackground(_ operation: @escaping @Sendable () async -> Void) {
-        background.withLock { state in
-            guard !state.closed else { return }
-            let id = state.next
-            state.next += 1
-            state.tasks[id] = Task {
-                await operation()
-                _ = self.background.withLock { $0.tasks.removeValue(forKey: id) }
-            }
-        }
+        background.run(operation)
     }
 
     /// Whether ``shutdown()`` has begun: every exchange fails with `CLIENT_CLOSED` before reaching the network.
@@ -73,11 +65,7 @@ final class RemoteConnector: Sendable {
 
     func shutdown() async {
         closed.store(true, ordering: .releasing)
-        let pending = background.withLock { state -> [Task<Void, Never>] in
-            state.closed = true
-            return Array(state.tasks.values)
-        }
-        for task in pending { await task.value }
+        await background.finish()
         guard ownsTransport else { return }
         do {
             try await transport.shutdown()

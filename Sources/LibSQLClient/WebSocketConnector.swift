@@ -11,8 +11,6 @@ final class WebSocketConnector: Sendable {
         var current: Task<WebSocketSession, any Error>?
         /// The index in ``candidates`` of the subprotocol the server accepted last.
         var accepted = 0
-        var nextBackground = 0
-        var background: [Int: Task<Void, Never>] = [:]
     }
 
     let url: URL
@@ -23,6 +21,7 @@ final class WebSocketConnector: Sendable {
     let candidates: [WebSocketSubprotocol]
     private let authToken: String?
     private let state = Mutex(State())
+    private let background = BackgroundWork()
     /// Bounds the exchanges in flight on the socket, as ``Database/Configuration/concurrency`` bounds HTTP requests.
     private let semaphore: AsyncSemaphore?
 
@@ -170,15 +169,7 @@ final class WebSocketConnector: Sendable {
 
     /// Runs fire-and-forget work (closing a finished cursor's stream) that ``shutdown()`` waits for.
     func runInBackground(_ operation: @escaping @Sendable () async -> Void) {
-        state.withLock { state in
-            guard !state.closed else { return }
-            let id = state.nextBackground
-            state.nextBackground += 1
-            state.background[id] = Task {
-                await operation()
-                _ = self.state.withLock { $0.background.removeValue(forKey: id) }
-            }
-        }
+        background.run(operation)
     }
 
     /// Whether ``shutdown()`` has begun.
@@ -186,12 +177,12 @@ final class WebSocketConnector: Sendable {
 
     /// Waits for background work, then closes the socket; every later call fails with `CLIENT_CLOSED`.
     func shutdown() async {
-        let (pending, current) = state.withLock { state -> ([Task<Void, Never>], Task<WebSocketSession, any Error>?) in
+        let current = state.withLock { state -> Task<WebSocketSession, any Error>? in
             state.closed = true
             defer { state.current = nil }
-            return (Array(state.background.values), state.current)
+            return state.current
         }
-        for task in pending { await task.value }
+        await background.finish()
         if let session = try? await current?.value { await session.close() }
     }
 }
