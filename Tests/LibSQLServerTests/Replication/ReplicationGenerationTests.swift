@@ -87,8 +87,9 @@ struct ReplicationGenerationTests {
             _ = try await harness.query("CREATE TABLE t(id INTEGER PRIMARY KEY, b BLOB)")
             // About 2 MB, so that copying an export takes a while.
             for _ in 0..<64 { _ = try await harness.query("INSERT INTO t(b) VALUES (randomblob(32768))") }
+            // Writes go on until the checks are done (at most 20,000), so that slow polling still sees new generations.
             let writing = Task {
-                for _ in 0..<400 where !Task.isCancelled {
+                for _ in 0..<20_000 where !Task.isCancelled {
                     _ = try await harness.query("INSERT INTO t(b) VALUES (randomblob(3000))")
                 }
             }
