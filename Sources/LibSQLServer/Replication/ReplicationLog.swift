@@ -20,15 +20,15 @@ final class ReplicationLog: Sendable {
     static let maxFramesPerResponse = 1024
 
     let options: ReplicationOptions
-    private let archive: GenerationArchive
-    private let logger: Logger
-    private let live: NIOLockedValueBox<Live>
+    let archive: GenerationArchive
+    let logger: Logger
+    let live: NIOLockedValueBox<Live>
     /// Serializes writes of `state.json`.
-    private let saving = NIOLockedValueBox(())
+    let saving = NIOLockedValueBox(())
     /// The connections the capture uses; only the capture thread (or open/close) touches them.
-    private let connections: Connections
+    let connections: Connections
 
-    private struct Connections: @unchecked Sendable {
+    struct Connections: @unchecked Sendable {
         /// Holds a read transaction, so that nothing else can restart the WAL.
         let pin: SQLiteConnection
         /// Takes the write lock for a cut.
@@ -39,7 +39,7 @@ final class ReplicationLog: Sendable {
         let wal: ReplicationFile
     }
 
-    private struct Live {
+    struct Live {
         var state: ReplicationState
         var scan: WALScan?
         /// Set when the WAL changed in a way that loses the live generation's history; cleared by a purging cut.
@@ -186,106 +186,10 @@ final class ReplicationLog: Sendable {
         connections.wal.close()
     }
 
-    // MARK: Serving
-
-    /// The live generation (`GET /info`).
-    func currentGeneration() -> Result<UInt32, ReplicationError> {
-        live.withLockedValue { live in
-            if let broken = live.broken { return .failure(.io(broken)) }
-            return .success(live.state.generation)
-        }
-    }
-
-    /// The frames `start ..< end` of `generation`, at most ``maxFramesPerResponse``.
-    func frames(generation: UInt32, start: UInt32, end: UInt32) -> FramesAnswer {
-        live.withLockedValue { live in
-            do { try refresh(&live) } catch { return .unavailable("\(error)") }
-            if let broken = live.broken { return .unavailable(broken) }
-            let current = live.state.generation
-            let count: Int
-            if generation == current {
-                count = live.liveFrames
-            } else if let closed = live.state.closed[generation] {
-                count = closed
-            } else {
-                return .gone
-            }
-            guard start >= 1, Int(start) <= count, end > start else { return .endOfGeneration(current: current) }
-            let last = min(Int(end) - 1, count, Int(start) + Self.maxFramesPerResponse - 1)
-            let wanted = (last - Int(start) + 1) * WALFormat.frameSize
-            do {
-                if generation == current {
-                    let bytes = try connections.wal.read(
-                        at: WALFormat.offset(ofFrame: live.state.base + Int(start)), count: wanted)
-                    guard bytes.count == wanted, Self.carriesSalts(bytes, live.scan?.header) else {
-                        return .unavailable("the WAL changed while it was read")
-                    }
-                    return .frames(bytes)
-                }
-                let offset = (Int(start) - 1) * WALFormat.frameSize
-                guard let bytes = try archive.read(archive.framesPath(generation), offset: offset, count: wanted),
-                      bytes.count == wanted
-                else { return .unavailable("the frames of generation \(generation) are missing from the archive") }
-                return .frames(bytes)
-            } catch {
-                return .unavailable("\(error)")
-            }
-        }
-    }
-
-    private static func carriesSalts(_ bytes: [UInt8], _ header: WALHeader?) -> Bool {
-        guard let header else { return false }
-        return bytes.withUnsafeBytes { raw in
-            stride(from: 0, to: raw.count, by: WALFormat.frameSize).allSatisfy { offset in
-                WALFormat.readUInt32(raw, at: offset + 8) == header.salt1
-                    && WALFormat.readUInt32(raw, at: offset + 12) == header.salt2
-            }
-        }
-    }
-
-    /// The database image at the start of `generation`. Blocks (at most `wait`) while a cut is still copying
-    /// it; call it off the cooperative pool.
-    func export(generation: UInt32, wait: Duration = .seconds(30)) -> ExportAnswer {
-        let deadline = ContinuousClock.now + wait
-        while true {
-            let answer = live.withLockedValue { live -> ExportAnswer? in
-                if let broken = live.broken { return .unavailable(broken) }
-                guard generation >= 1, generation <= live.state.generation, !live.state.purged.contains(generation) else {
-                    return .gone
-                }
-                if live.exportPending == generation { return nil }
-                let path = archive.exportPath(generation)
-                return FileManager.default.fileExists(atPath: path) ? .image(path: path) : .gone
-            }
-            if let answer { return answer }
-            guard ContinuousClock.now < deadline else {
-                return .unavailable("the export of generation \(generation) is still being written")
-            }
-            Thread.sleep(forTimeInterval: 0.001)
-        }
-    }
-
-    /// The replication index of the last committed write: frames of all earlier generations plus the
-    /// live generation's frame count (see `Docs/Server.md`).
-    ///
-    /// `commit` is the number of the write's commit and `commits` the database's count of them: the WAL is
-    /// scanned again only when the last scan began before that commit, so concurrent writers share scans.
-    func replicationIndex(covering commit: UInt64, of commits: CommitSequence) -> UInt64? {
-        live.withLockedValue { live in
-            if commit == 0 || commit > live.scannedThroughCommit {
-                let through = commits.current
-                guard (try? refresh(&live)) != nil else { return nil }
-                live.scannedThroughCommit = through
-            }
-            guard live.broken == nil else { return nil }
-            return live.state.framesBefore + UInt64(live.liveFrames)
-        }
-    }
-
     // MARK: Capture
 
     /// Extends the committed prefix of the live generation from the WAL, and notices a new WAL epoch.
-    private func refresh(_ live: inout Live) throws {
+    func refresh(_ live: inout Live) throws {
         guard live.broken == nil else { return }
         let scan = try WALScanner.scan(connections.wal, resuming: live.scan)
         guard let scan else {
@@ -311,205 +215,11 @@ final class ReplicationLog: Sendable {
         live.scan = scan
     }
 
-    private func adopt(_ scan: WALScan, into live: inout Live) {
+    /// Starts the live generation at frame 1 of the WAL epoch `scan` found.
+    func adopt(_ scan: WALScan, into live: inout Live) {
         (live.state.epochSalt1, live.state.epochSalt2) = (scan.header.salt1, scan.header.salt2)
         live.state.base = 0
         live.scan = scan
         live.needsSave = true
-    }
-
-    /// One round of the capture thread: captures, and cuts when a threshold is reached or the log broke.
-    func tick() {
-        let (frames, age, broken) = live.withLockedValue { live in
-            do { try refresh(&live) } catch {
-                logger.debug("WAL capture failed", metadata: ["error": "\(error)"])
-            }
-            return (live.liveFrames, ContinuousClock.now - live.startedAt, live.broken)
-        }
-        do { try persist() } catch {
-            logger.debug("Saving the replication state failed", metadata: ["error": "\(error)"])
-        }
-        guard broken != nil || frames >= options.maxFramesPerGeneration || (frames > 0 && age >= options.maxGenerationAge)
-        else { return }
-        do {
-            if try !cut(purging: broken != nil) {
-                logger.debug("Generation cut postponed: readers or writers are busy")
-            }
-        } catch {
-            logger.warning("Generation cut failed", metadata: ["error": "\(error)"])
-        }
-    }
-
-    /// Ends the live generation: its frames are archived, the checkpointed database becomes the export of
-    /// the next one. With `purging`, the live generation's history is dropped instead (410 from then on).
-    /// Returns `false` when it must be retried (a writer held the lock, or a reader kept the checkpoint
-    /// from copying every frame). Call it from the capture thread only.
-    ///
-    /// Frames committed so far are archived before the write lock is taken: the pin keeps the WAL from
-    /// restarting, so they cannot change. The write lock is then held only to capture and archive the last
-    /// frames and checkpoint, so no write can slip in and no restart of the WAL can overwrite a frame before it
-    /// is copied. The export is copied after the lock is released: writers only append to the WAL until the
-    /// next checkpoint, which is this thread's next cut, and `/export` of the new generation waits for it.
-    /// The fsyncs and the new `state.json` come last.
-    @discardableResult
-    func cut(purging: Bool = false) throws -> Bool {
-        let connections = connections
-        let precopied = purging ? nil : try archiveCommittedFrames()
-        do { try connections.writer.execute(script: "BEGIN IMMEDIATE") } catch { return false }
-        let locked = ContinuousClock.now
-        var holdsWriteLock = true
-        defer { if holdsWriteLock { try? connections.writer.execute(script: "COMMIT") } }
-        // 1. Capture the last frames and checkpoint every one of them.
-        let planned = try live.withLockedValue { (live) throws -> (state: ReplicationState, scan: WALScan?, frames: Int, first: Int)? in
-            if !purging { try refresh(&live) }
-            guard purging || live.broken == nil else { return nil }
-            let frames = live.liveFrames
-            guard purging || frames > 0 else { return nil }
-            let walFrames = live.scan?.committedFrames ?? 0
-            try connections.pin.run("COMMIT")
-            let (result, log, checkpointed) = connections.checkpointer.checkpointCounts(mode: SQLITE_CHECKPOINT_PASSIVE)
-            let scan = try WALScanner.scan(connections.wal, resuming: nil)
-            guard result == SQLITE_OK, log == checkpointed, purging || log == walFrames,
-                  (scan?.committedFrames ?? 0) == log
-            else {
-                try connections.pin.run("BEGIN; SELECT count(*) FROM sqlite_schema")
-                return nil
-            }
-            var state = live.state
-            let first = state.base + 1
-            if purging {
-                state.purged.append(state.generation)
-            } else {
-                state.closed[state.generation] = frames
-                state.framesBefore += UInt64(frames)
-            }
-            state.generation += 1
-            state.base = log
-            (state.epochSalt1, state.epochSalt2) = (scan?.header.salt1, scan?.header.salt2)
-            return (state, scan, frames, first)
-        }
-        guard let planned else { return false }
-        var pinned = false
-        defer { if !pinned { try? connections.pin.run("BEGIN; SELECT count(*) FROM sqlite_schema") } }
-        // 2. Archive the frames not copied yet while nothing can change them (page cache only).
-        let closing = planned.state.generation - 1
-        let next = planned.state.generation
-        var written: [String] = []
-        if !purging {
-            if let precopied, precopied.generation == closing, precopied.first == planned.first,
-               precopied.last <= planned.state.base {
-                try archive.writeFrames(
-                    closing, from: connections.wal, first: precopied.last + 1, last: planned.state.base, sync: false,
-                    appending: true)
-            } else {
-                try archive.writeFrames(closing, from: connections.wal, first: planned.first, last: planned.state.base, sync: false)
-            }
-            written.append(archive.framesPath(closing))
-        }
-        let pageCount = try connections.database.size() / WALFormat.pageSize
-        // 3. Serve the next generation; its export is pending until copied.
-        live.withLockedValue { live in
-            live.state = planned.state
-            live.scan = planned.scan
-            live.broken = nil
-            live.startedAt = .now
-            live.needsSave = true
-            live.exportPending = next
-        }
-        try connections.pin.run("BEGIN; SELECT count(*) FROM sqlite_schema")
-        pinned = true
-        try? connections.writer.execute(script: "COMMIT")
-        holdsWriteLock = false
-        let lockHeld = ContinuousClock.now - locked
-        // 4. The export: the database file does not change before this thread checkpoints again.
-        do {
-            try archive.writeExport(next, from: connections.database, pageCount: pageCount, sync: false)
-        } catch {
-            // Without its export the new generation cannot be served: the next round purges it.
-            unlink(archive.exportPath(next))
-            live.withLockedValue { live in
-                live.exportPending = nil
-                live.broken = "the export of generation \(next) could not be written: \(error)"
-            }
-            throw error
-        }
-        written.append(archive.exportPath(next))
-        live.withLockedValue { $0.exportPending = nil }
-        // 5. Make it durable: the archive files, then the state (the commit point across restarts).
-        for path in written { try DurableFile.sync(path) }
-        try persist()
-        try applyRetention()
-        logger.debug("Cut a generation", metadata: [
-            "generation": "\(next)", "frames": "\(planned.frames)", "writeLockHeld": "\(lockHeld)",
-            "total": "\(ContinuousClock.now - locked)",
-        ])
-        return true
-    }
-
-    /// Copies the live generation's committed frames to its frame archive ahead of a cut, without the write
-    /// lock; returns what was copied (WAL frames `first...last`), or `nil` when there is nothing to copy.
-    private func archiveCommittedFrames() throws -> (generation: UInt32, first: Int, last: Int)? {
-        let range = live.withLockedValue { live -> (generation: UInt32, first: Int, last: Int)? in
-            try? refresh(&live)
-            guard live.broken == nil, live.liveFrames > 0, let scan = live.scan else { return nil }
-            return (live.state.generation, live.state.base + 1, scan.committedFrames)
-        }
-        guard let range else { return nil }
-        try archive.writeFrames(range.generation, from: connections.wal, first: range.first, last: range.last, sync: false)
-        return range
-    }
-
-    // MARK: Retention
-
-    /// Purges the oldest closed generations beyond ``ReplicationOptions/keepGenerations`` and
-    /// ``ReplicationOptions/maxArchiveBytes``: `state.json` first names them purged (410 from then on), then
-    /// their files are deleted. Files of generations purged earlier (a crash between the two) go too.
-    func applyRetention() throws {
-        let (purged, leftovers) = live.withLockedValue { live -> ([UInt32], [UInt32]) in
-            let closed = live.state.closed.keys.sorted(by: >)
-            var kept = 0
-            var bytes: Int64 = 0
-            var victims: [UInt32] = []
-            for generation in closed {
-                kept += 1
-                bytes += archive.size(of: generation)
-                if let keep = options.keepGenerations, kept + 1 > keep {
-                    victims.append(generation)
-                } else if let limit = options.maxArchiveBytes, bytes > limit {
-                    victims.append(generation)
-                }
-            }
-            for generation in victims {
-                live.state.closed[generation] = nil
-                live.state.purged.append(generation)
-            }
-            if !victims.isEmpty { live.needsSave = true }
-            let current = live.state.generation
-            return (victims, live.state.purged.filter { $0 != current && archive.holds($0) })
-        }
-        guard !purged.isEmpty || !leftovers.isEmpty else { return }
-        try persist()
-        for generation in Set(purged + leftovers) { archive.remove(generation) }
-        if !purged.isEmpty {
-            logger.debug("Purged old generations", metadata: ["generations": "\(purged.sorted())"])
-        }
-    }
-
-    /// Writes the latest state to `state.json` if it changed; saves are serialized and always write the newest.
-    func persist() throws {
-        try saving.withLockedValue { _ in
-            let state = live.withLockedValue { live -> ReplicationState? in
-                guard live.needsSave else { return nil }
-                live.needsSave = false
-                return live.state
-            }
-            guard let state else { return }
-            do {
-                try archive.save(state)
-            } catch {
-                live.withLockedValue { $0.needsSave = true }
-                throw error
-            }
-        }
     }
 }
