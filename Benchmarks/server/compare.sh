@@ -9,6 +9,8 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 BIN_A="$1"; BIN_B="$2"; DURATION="${3:-5s}"; ROUNDS="${4:-3}"
 HERE="Benchmarks/server"
+# shellcheck source=Benchmarks/server/common.sh
+source "$HERE/common.sh"
 WORK="$(mktemp -d)"
 PORT_A=18090; PORT_B=18091
 # shellcheck disable=SC2086
@@ -19,18 +21,8 @@ PID_A=$!
 PID_B=$!
 cleanup() { kill "$PID_A" "$PID_B" 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$WORK"; }
 trap cleanup EXIT
-for port in "$PORT_A" "$PORT_B"; do
-  for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$port/health" >/dev/null && break; sleep 0.1; done
-  curl -fs -X POST "http://127.0.0.1:$port/v3/pipeline" \
-    -d '{"requests":[{"type":"execute","stmt":{"sql":"CREATE TABLE IF NOT EXISTS bench(id INTEGER PRIMARY KEY, v TEXT)"}},{"type":"close"}]}' >/dev/null
-done
-SELECT_BODY='{"requests":[{"type":"execute","stmt":{"sql":"SELECT 1"}},{"type":"close"}]}'
-INSERT_BODY='{"requests":[{"type":"execute","stmt":{"sql":"INSERT INTO bench(v) VALUES (?)","args":[{"type":"text","value":"hello"}]}},{"type":"close"}]}'
-rps() { # port body connections
-  local threads=$(( $3 < 2 ? 1 : 2 ))
-  BODY="$2" wrk -t"$threads" -c"$3" -d"$DURATION" -s "$HERE/pipeline.lua" "http://127.0.0.1:$1/v3/pipeline" \
-    | awk '/Requests\/sec/ { print $2 }'
-}
+wait_ready "$PORT_A" "$PORT_B"
+create_bench_table "$PORT_A" "$PORT_B"
 declare -A ratios
 echo "| Round | Workload | Connections | A req/s | B req/s | B/A |"
 echo "|---|---|---|---|---|---|"

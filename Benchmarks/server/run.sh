@@ -6,6 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 DURATION="${1:-10s}"
 HERE="Benchmarks/server"
+# shellcheck source=Benchmarks/server/common.sh
+source "$HERE/common.sh"
 # CONFIGURATION=debug reuses a debug build (numbers only comparable within one run).
 CONFIGURATION="${CONFIGURATION:-release}"
 swift build -c "$CONFIGURATION" --product libsql >&2
@@ -30,22 +32,8 @@ NO_INLINE_PID=$!
 CONSTANT_PID=$!
 cleanup() { kill "$SERVER_PID" "$CONSTANT_PID" "$NO_INLINE_PID" "$NO_CAPTURE_PID" "$DURABLE_PID" 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$WORK"; }
 trap cleanup EXIT
-for port in "$SERVER_PORT" "$CONSTANT_PORT" "$NO_INLINE_PORT" "$NO_CAPTURE_PORT" "$DURABLE_PORT"; do
-  for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$port/health" >/dev/null && break; sleep 0.1; done
-done
-for port in "$SERVER_PORT" "$NO_CAPTURE_PORT" "$DURABLE_PORT"; do
-  curl -fs -X POST "http://127.0.0.1:$port/v3/pipeline" \
-    -d '{"requests":[{"type":"execute","stmt":{"sql":"CREATE TABLE IF NOT EXISTS bench(id INTEGER PRIMARY KEY, v TEXT)"}},{"type":"close"}]}' >/dev/null
-done
-
-SELECT_BODY='{"requests":[{"type":"execute","stmt":{"sql":"SELECT 1"}},{"type":"close"}]}'
-INSERT_BODY='{"requests":[{"type":"execute","stmt":{"sql":"INSERT INTO bench(v) VALUES (?)","args":[{"type":"text","value":"hello"}]}},{"type":"close"}]}'
-
-rps() { # port body connections
-  local threads=$(( $3 < 2 ? 1 : 2 ))
-  BODY="$2" wrk -t"$threads" -c"$3" -d"$DURATION" -s "$HERE/pipeline.lua" "http://127.0.0.1:$1/v3/pipeline" \
-    | awk '/Requests\/sec/ { print $2 }'
-}
+wait_ready "$SERVER_PORT" "$CONSTANT_PORT" "$NO_INLINE_PORT" "$NO_CAPTURE_PORT" "$DURABLE_PORT"
+create_bench_table "$SERVER_PORT" "$NO_CAPTURE_PORT" "$DURABLE_PORT"
 
 captures=()
 echo "| Workload | Connections | Requests/s | Constant body requests/s | Ratio |"

@@ -6,14 +6,9 @@ Usage: client_ws_interop.py WS_URL TOKEN. Prints one line per check; exits non-z
 import sys
 
 import libsql_client
+from interop_check import check
 
 url, token = sys.argv[1], sys.argv[2]
-
-
-def check(name, condition, detail=""):
-    print(("ok   " if condition else "FAIL ") + name + (f": {detail}" if detail and not condition else ""))
-    if not condition:
-        sys.exit(1)
 
 
 with libsql_client.create_client_sync(url, auth_token=token) as client:

@@ -1,4 +1,5 @@
 import CSQLite
+import Fixtures
 import Foundation
 import Synchronization
 
@@ -212,7 +213,7 @@ final class PowerLossDisk: Sendable {
             defer { state = State(paths: state.paths, nextID: state.nextID) }
             return state.files
         }
-        var random = SplitMix(seed: seed)
+        var random = SeededGenerator(seed: seed)
         for (path, file) in files {
             if loss == .keepUnsynced { continue }
             if file.createdUnsynced, loss == .dropUnsynced || random.next() % 2 == 0 {
@@ -304,22 +305,5 @@ final class PowerLossDisk: Sendable {
             state.files[path] = nil
             return true
         }
-    }
-}
-
-/// A small deterministic random number generator.
-struct SplitMix {
-    var state: UInt64
-
-    init(seed: UInt64) {
-        state = seed
-    }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
