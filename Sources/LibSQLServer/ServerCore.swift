@@ -70,7 +70,8 @@ final class ServerCore: Sendable {
                 do {
                     let replication = replicationOptions.isEnabled
                         ? try ReplicationLog.open(
-                            databasePath: finalConfiguration.databasePath, options: replicationOptions, logger: logger)
+                            databasePath: finalConfiguration.databasePath, options: replicationOptions,
+                            writeQueue: database.writeQueue, commits: database.commits, logger: logger)
                         : nil
                     return (database, keeper, replication)
                 } catch {

@@ -54,6 +54,7 @@ package final class SQLiteConnection: @unchecked Sendable {
     private var busyHandlerBox: Unmanaged<BusyHandlerBox>?
     private var progressHandlerBox: Unmanaged<ProgressHandlerBox>?
     private var walHookBox: Unmanaged<WALHookBox>?
+    private var commitHookBox: Unmanaged<CommitHookBox>?
 
     /// The path the connection was opened with.
     package let path: String
@@ -102,6 +103,8 @@ package final class SQLiteConnection: @unchecked Sendable {
         progressHandlerBox = nil
         walHookBox?.release()
         walHookBox = nil
+        commitHookBox?.release()
+        commitHookBox = nil
     }
 
     /// Makes the statement running on this connection, if any, fail with `SQLITE_INTERRUPT` soon.
@@ -247,6 +250,18 @@ package final class SQLiteConnection: @unchecked Sendable {
         walHookBox = box
     }
 
+    /// Installs a commit hook (`sqlite3_commit_hook`): called on this connection's thread as each transaction
+    /// is about to commit, while it still holds the write lock. It never turns the commit into a rollback.
+    package func setCommitHook(_ hook: @escaping @Sendable () -> Void) {
+        let box = Unmanaged.passRetained(CommitHookBox(hook))
+        sqlite3_commit_hook(rawHandle, { context in
+            if let context { Unmanaged<CommitHookBox>.fromOpaque(context).takeUnretainedValue().handler() }
+            return 0
+        }, box.toOpaque())
+        commitHookBox?.release()
+        commitHookBox = box
+    }
+
     /// Switches the database to write-ahead logging (persistent for the file) and returns the resulting mode.
     @discardableResult
     package func enableWAL() throws(SQLiteError) -> String {
@@ -294,6 +309,7 @@ private final class CallbackBox<Handler> {
 private typealias BusyHandlerBox = CallbackBox<@Sendable (Int32) -> Bool>
 private typealias ProgressHandlerBox = CallbackBox<@Sendable () -> Bool>
 private typealias WALHookBox = CallbackBox<@Sendable (Int32) -> Void>
+private typealias CommitHookBox = CallbackBox<@Sendable () -> Void>
 
 extension Duration {
     /// The duration in whole milliseconds, rounded down.

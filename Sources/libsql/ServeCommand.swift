@@ -71,8 +71,8 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Keep the history of this many replication generations, the live one included (default: all); older ones answer 410 and their replicas rebuild.")
     var keepGenerations: Int?
 
-    @Option(name: .long, help: "Purge the oldest closed replication generations once their archive exceeds this many bytes (default: no limit).")
-    var maxArchiveBytes: Int64?
+    @Option(name: .long, help: "Purge the oldest closed replication generations once their archive exceeds this many bytes; 0 keeps no closed generation.")
+    var maxArchiveBytes: Int64 = ReplicationOptions.defaultMaxArchiveBytes
 
     @Flag(name: .long, help: "fsync every commit before acknowledging it (synchronous=FULL): no acknowledged write is lost on power loss.")
     var durableCommits = false
@@ -87,7 +87,7 @@ struct ServeCommand: AsyncParsableCommand {
         guard maxResponseSize > 0, maxRequestSize > 0, maxValueSize > 0 else { throw ValidationError("Sizes must be positive") }
         guard generationMaxFrames > 0, generationMaxAge > 0 else { throw ValidationError("Generation thresholds must be positive") }
         if let keepGenerations, keepGenerations < 1 { throw ValidationError("--keep-generations must be at least 1") }
-        if let maxArchiveBytes, maxArchiveBytes < 0 { throw ValidationError("--max-archive-bytes must not be negative") }
+        if maxArchiveBytes < 0 { throw ValidationError("--max-archive-bytes must not be negative") }
     }
 
     func run() async throws {

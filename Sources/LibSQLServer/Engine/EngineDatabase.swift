@@ -11,7 +11,8 @@ final class EngineDatabase: Sendable {
     private let logger: Logger
     private let state: NIOLockedValueBox<State>
     private let lockWaits: LockWaits
-    private let writeQueue = WriteQueue()
+    /// The fair queue in front of SQLite's write lock that every stream's writes (and a replication cut) wait in.
+    let writeQueue = WriteQueue()
     /// The commits of stream connections, counted when the WAL is kept for replication (see ``ReplicationLog``).
     let commits = CommitSequence()
 
@@ -58,7 +59,8 @@ final class EngineDatabase: Sendable {
         if configuration.keepsWAL {
             try connection.keepWAL()
             let commits = commits
-            connection.setWALHook { _ in control.noteCommit(commits.next()) }
+            connection.setCommitHook { control.noteCommitting(cuts: commits.cutCount) }
+            connection.setWALHook { frames in control.noteCommit(commits.next(), walFrames: Int(frames)) }
         }
         try connection.execute(script: configuration.synchronousFull ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL")
         let stream = HranaStream(

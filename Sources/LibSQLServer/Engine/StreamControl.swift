@@ -19,7 +19,8 @@ final class StreamControl: Sendable {
     }
 
     private let state = Mutex(State())
-    private let lastCommit = Atomic<UInt64>(0)
+    private let lastCommit = Mutex(CommitMark())
+    private let cutsAtCommit = Atomic<UInt64>(0)
     private let writeAccess: WriteAccess?
     /// The time limit of the statement running inline, if any (read by SQLite's handlers).
     let inline = InlineBudget()
@@ -66,13 +67,19 @@ final class StreamControl: Sendable {
         state.withLock { $0.writeLockSince = nil }
     }
 
-    /// Records the number of a commit of this stream's connection (see ``CommitSequence``).
-    func noteCommit(_ number: UInt64) {
-        lastCommit.store(number, ordering: .sequentiallyConsistent)
+    /// Records ``CommitSequence/cutCount`` as this stream's connection is about to commit (its commit hook).
+    func noteCommitting(cuts: UInt64) {
+        cutsAtCommit.store(cuts, ordering: .sequentiallyConsistent)
     }
 
-    /// The number of this stream's last commit (0 before any, or when commits are not counted).
-    var lastCommitNumber: UInt64 { lastCommit.load(ordering: .sequentiallyConsistent) }
+    /// Records a commit of this stream's connection (its WAL hook): its number and the WAL's frame count.
+    func noteCommit(_ number: UInt64, walFrames: Int) {
+        let cuts = cutsAtCommit.load(ordering: .sequentiallyConsistent)
+        lastCommit.withLock { $0 = CommitMark(number: number, cuts: cuts, walFrames: walFrames) }
+    }
+
+    /// This stream's last commit (number 0 before any, or when commits are not counted).
+    var lastCommitMark: CommitMark { lastCommit.withLock { $0 } }
 
     /// When the stream took the write lock, if it holds it.
     var writeLockSince: ContinuousClock.Instant? { state.withLock { $0.writeLockSince } }

@@ -51,7 +51,7 @@ struct PipelineEndpoint {
         let finished: (HranaStream, PipelineProgress)
         if let candidate, partial.completed == requests.count || partial.failure != nil {
             partial.replicationIndex = stampingLog?.replicationIndex(
-                covering: candidate.control.lastCommitNumber, of: core.database.commits)
+                covering: candidate.control.lastCommitMark, of: core.database.commits)
             finished = (candidate, partial)
         } else {
             switch await finishOnWorker(
@@ -115,7 +115,7 @@ struct PipelineEndpoint {
                 var progress = progress
                 PipelineRunner.run(requests, on: chosen, version: version, progress: &progress, mayRecycle: mayRecycle)
                 progress.replicationIndex = stampingLog?.replicationIndex(
-                    covering: chosen.control.lastCommitNumber, of: database.commits)
+                    covering: chosen.control.lastCommitMark, of: database.commits)
                 return .success((chosen, progress))
             }
         } catch {

@@ -1,7 +1,8 @@
 import Foundation
 
 /// What survives a restart: the generation counter, where the live generation starts in the WAL, and
-/// the closed generations. Stored as `state.json` in the archive directory, written atomically.
+/// the closed generations. Every other generation below the live one is gone (purged, or never existed: 410).
+/// Stored as `state.json` in the archive directory, written atomically.
 struct ReplicationState: Codable, Sendable, Equatable {
     /// The live generation (≥ 1).
     var generation: UInt32
@@ -12,13 +13,11 @@ struct ReplicationState: Codable, Sendable, Equatable {
     var base: Int
     /// Frame counts of the closed generations whose frames are archived.
     var closed: [UInt32: Int]
-    /// Generations whose history is gone (answered 410).
-    var purged: [UInt32]
     /// Frames of every generation before the live one, purged ones included: the base of ``replication_index``.
     var framesBefore: UInt64
 
     static func fresh(generation: UInt32) -> ReplicationState {
-        ReplicationState(generation: generation, base: 0, closed: [:], purged: [], framesBefore: 0)
+        ReplicationState(generation: generation, base: 0, closed: [:], framesBefore: 0)
     }
 }
 
@@ -112,6 +111,16 @@ struct GenerationArchive: Sendable {
             let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.int64Value
             return total + (size ?? 0)
         }
+    }
+
+    /// The generations that have an archived file on disk.
+    func archivedGenerations() -> Set<UInt32> {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+        return Set(names.compactMap { name -> UInt32? in
+            let parts = name.split(separator: ".")
+            guard parts.count == 2, parts[1] == "export" || parts[1] == "frames" else { return nil }
+            return UInt32(parts[0])
+        })
     }
 
     /// Deletes the archived files of `generation`, if any.

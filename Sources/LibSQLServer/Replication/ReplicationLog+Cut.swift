@@ -6,7 +6,8 @@ import SQLiteCore
 
 /// Ending a generation: the capture thread's rounds and the cut.
 extension ReplicationLog {
-    /// One round of the capture thread: captures, and cuts when a threshold is reached or the log broke.
+    /// One round of the capture thread: captures, copies the frames committed since the last round to the
+    /// live generation's frame archive, and cuts when a threshold is reached or the log broke.
     func tick() {
         let (frames, age, broken) = live.withLockedValue { live in
             do { try refresh(&live) } catch {
@@ -16,6 +17,11 @@ extension ReplicationLog {
         }
         do { try persist() } catch {
             logger.debug("Saving the replication state failed", metadata: ["error": "\(error)"])
+        }
+        if broken == nil {
+            do { try archiveCommittedFrames() } catch {
+                logger.debug("Archiving frames failed", metadata: ["error": "\(error)"])
+            }
         }
         guard broken != nil || frames >= options.maxFramesPerGeneration || (frames > 0 && age >= options.maxGenerationAge)
         else { return }
@@ -33,8 +39,9 @@ extension ReplicationLog {
     /// Returns `false` when it must be retried (a writer held the lock, or a reader kept the checkpoint
     /// from copying every frame). Call it from the capture thread only.
     ///
-    /// Frames committed so far are archived before the write lock is taken: the pin keeps the WAL from
-    /// restarting, so they cannot change. The write lock is then held only to capture and archive the last
+    /// Frames committed so far are archived before the write lock is taken (each round of ``tick()`` copies
+    /// the new ones): the pin keeps the WAL from restarting, so they cannot change. The cut takes its turn in
+    /// the server's ``WriteQueue`` like any writer, then the write lock, held only to capture and archive the last
     /// frames and checkpoint, so no write can slip in and no restart of the WAL can overwrite a frame before it
     /// is copied. The export is copied after the lock is released: writers only append to the WAL until the
     /// next checkpoint, which is this thread's next cut, and `/export` of the new generation waits for it.
@@ -42,11 +49,18 @@ extension ReplicationLog {
     @discardableResult
     func cut(purging: Bool = false) throws -> Bool {
         let connections = connections
-        let precopied = purging ? nil : try archiveCommittedFrames()
+        if !purging { try archiveCommittedFrames() }
+        let turn = ObjectIdentifier(self)
+        if let writeQueue, !writeQueue.acquire(turn, patience: Self.writeTurnPatience, onWait: { $0 }) { return false }
+        var holdsWriteLock = true
+        let endWriteTurn = { [writeQueue] in
+            try? connections.writer.execute(script: "COMMIT")
+            writeQueue?.release(turn)
+            holdsWriteLock = false
+        }
+        defer { if holdsWriteLock { endWriteTurn() } }
         do { try connections.writer.execute(script: "BEGIN IMMEDIATE") } catch { return false }
         let locked = ContinuousClock.now
-        var holdsWriteLock = true
-        defer { if holdsWriteLock { try? connections.writer.execute(script: "COMMIT") } }
         // 1. Capture the last frames and checkpoint every one of them.
         let planned = try live.withLockedValue { (live) throws -> (state: ReplicationState, scan: WALScan?, frames: Int, first: Int)? in
             if !purging { try refresh(&live) }
@@ -56,7 +70,8 @@ extension ReplicationLog {
             let walFrames = live.scan?.committedFrames ?? 0
             try connections.pin.run("COMMIT")
             let (result, log, checkpointed) = connections.checkpointer.checkpointCounts(mode: SQLITE_CHECKPOINT_PASSIVE)
-            let scan = try WALScanner.scan(connections.wal, resuming: nil)
+            // The checkpoint does not write the WAL: resuming the scan made under this lock only rereads its header.
+            let scan = try WALScanner.scan(connections.wal, resuming: live.scan)
             guard result == SQLITE_OK, log == checkpointed, purging || log == walFrames,
                   (scan?.committedFrames ?? 0) == log
             else {
@@ -65,9 +80,7 @@ extension ReplicationLog {
             }
             var state = live.state
             let first = state.base + 1
-            if purging {
-                state.purged.append(state.generation)
-            } else {
+            if !purging {
                 state.closed[state.generation] = frames
                 state.framesBefore += UInt64(frames)
             }
@@ -84,13 +97,9 @@ extension ReplicationLog {
         let next = planned.state.generation
         var written: [String] = []
         if !purging {
-            if let precopied, precopied.generation == closing, precopied.first == planned.first,
-               precopied.last <= planned.state.base {
-                try archive.writeFrames(
-                    closing, from: connections.wal, first: precopied.last + 1, last: planned.state.base, sync: false,
-                    appending: true)
-            } else {
-                try archive.writeFrames(closing, from: connections.wal, first: planned.first, last: planned.state.base, sync: false)
+            let held = try archiveCommittedFrames()
+            guard let held, held.generation == closing, held.first == planned.first, held.last == planned.state.base else {
+                throw ReplicationError.io("the frames of generation \(closing) were not archived whole")
             }
             written.append(archive.framesPath(closing))
         }
@@ -103,11 +112,12 @@ extension ReplicationLog {
             live.startedAt = .now
             live.needsSave = true
             live.exportPending = next
+            live.cuts = commits?.advanceCuts() ?? live.cuts + 1
+            live.walMayRestart = true
         }
         try connections.pin.run("BEGIN; SELECT count(*) FROM sqlite_schema")
         pinned = true
-        try? connections.writer.execute(script: "COMMIT")
-        holdsWriteLock = false
+        endWriteTurn()
         let lockHeld = ContinuousClock.now - locked
         // 4. The export: the database file does not change before this thread checkpoints again.
         do {
@@ -134,16 +144,48 @@ extension ReplicationLog {
         return true
     }
 
-    /// Copies the live generation's committed frames to its frame archive ahead of a cut, without the write
-    /// lock; returns what was copied (WAL frames `first...last`), or `nil` when there is nothing to copy.
-    private func archiveCommittedFrames() throws -> (generation: UInt32, first: Int, last: Int)? {
-        let range = live.withLockedValue { live -> (generation: UInt32, first: Int, last: Int)? in
+    /// Appends the live generation's frames committed since the last call to its frame archive (all of them
+    /// after a restart or a failed copy), without the write lock; returns what the archive holds (WAL frames
+    /// `first...last`), or `nil` when there is nothing to copy. Call it from the capture thread only.
+    @discardableResult
+    func archiveCommittedFrames() throws -> ArchivedFrames? {
+        let plan = live.withLockedValue { live -> (wanted: ArchivedFrames, from: Int)? in
             try? refresh(&live)
             guard live.broken == nil, live.liveFrames > 0, let scan = live.scan else { return nil }
-            return (live.state.generation, live.state.base + 1, scan.committedFrames)
+            let wanted = ArchivedFrames(
+                generation: live.state.generation, salt1: scan.header.salt1, first: live.state.base + 1,
+                last: scan.committedFrames)
+            guard let done = live.archived, done.continues(into: wanted) else {
+                live.archived = nil
+                return (wanted, wanted.first)
+            }
+            return (wanted, done.last + 1)
         }
-        guard let range else { return nil }
-        try archive.writeFrames(range.generation, from: connections.wal, first: range.first, last: range.last, sync: false)
-        return range
+        guard let plan else { return nil }
+        guard plan.from <= plan.wanted.last else { return plan.wanted }
+        do {
+            try archive.writeFrames(
+                plan.wanted.generation, from: connections.wal, first: plan.from, last: plan.wanted.last, sync: false,
+                appending: plan.from > plan.wanted.first)
+        } catch {
+            live.withLockedValue { $0.archived = nil }
+            throw error
+        }
+        live.withLockedValue { $0.archived = plan.wanted }
+        return plan.wanted
+    }
+}
+
+/// The frames of the live generation that its frame archive holds: WAL frames `first...last` of the epoch
+/// whose first salt is `salt1`.
+struct ArchivedFrames: Sendable, Equatable {
+    let generation: UInt32
+    let salt1: UInt32
+    let first: Int
+    let last: Int
+
+    /// Whether `wanted` extends these frames (same generation, epoch and start, not fewer frames).
+    func continues(into wanted: ArchivedFrames) -> Bool {
+        generation == wanted.generation && salt1 == wanted.salt1 && first == wanted.first && last <= wanted.last
     }
 }

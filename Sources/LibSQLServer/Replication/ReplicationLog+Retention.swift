@@ -3,10 +3,11 @@ import Foundation
 /// Purging old generations and saving `state.json`.
 extension ReplicationLog {
     /// Purges the oldest closed generations beyond ``ReplicationOptions/keepGenerations`` and
-    /// ``ReplicationOptions/maxArchiveBytes``: `state.json` first names them purged (410 from then on), then
-    /// their files are deleted. Files of generations purged earlier (a crash between the two) go too.
+    /// ``ReplicationOptions/maxArchiveBytes``: `state.json` first drops them from the closed ones (410 from
+    /// then on), then their files are deleted, with every other file of a generation that is neither closed
+    /// nor live (left by a purging cut, a restart that began a new generation, or a crash between the two steps).
     func applyRetention() throws {
-        let (purged, leftovers) = live.withLockedValue { live -> ([UInt32], [UInt32]) in
+        let (purged, kept) = live.withLockedValue { live -> ([UInt32], Set<UInt32>) in
             let closed = live.state.closed.keys.sorted(by: >)
             var kept = 0
             var bytes: Int64 = 0
@@ -20,17 +21,14 @@ extension ReplicationLog {
                     victims.append(generation)
                 }
             }
-            for generation in victims {
-                live.state.closed[generation] = nil
-                live.state.purged.append(generation)
-            }
+            for generation in victims { live.state.closed[generation] = nil }
             if !victims.isEmpty { live.needsSave = true }
-            let current = live.state.generation
-            return (victims, live.state.purged.filter { $0 != current && archive.holds($0) })
+            return (victims, Set(live.state.closed.keys).union([live.state.generation]))
         }
-        guard !purged.isEmpty || !leftovers.isEmpty else { return }
+        let leftovers = archive.archivedGenerations().subtracting(kept)
+        guard !leftovers.isEmpty else { return }
         try persist()
-        for generation in Set(purged + leftovers) { archive.remove(generation) }
+        for generation in leftovers { archive.remove(generation) }
         if !purged.isEmpty {
             logger.debug("Purged old generations", metadata: ["generations": "\(purged.sorted())"])
         }

@@ -64,7 +64,7 @@ extension ReplicationLog {
         while true {
             let answer = live.withLockedValue { live -> ExportAnswer? in
                 if let broken = live.broken { return .unavailable(broken) }
-                guard generation >= 1, generation <= live.state.generation, !live.state.purged.contains(generation) else {
+                guard generation == live.state.generation || live.state.closed[generation] != nil else {
                     return .gone
                 }
                 if live.exportPending == generation { return nil }
@@ -82,11 +82,23 @@ extension ReplicationLog {
     /// The replication index of the last committed write: frames of all earlier generations plus the
     /// live generation's frame count (see `Docs/Server.md`).
     ///
-    /// `commit` is the number of the write's commit and `commits` the database's count of them: the WAL is
-    /// scanned again only when the last scan began before that commit, so concurrent writers share scans.
-    func replicationIndex(covering commit: UInt64, of commits: CommitSequence) -> UInt64? {
+    /// Without a scan of the WAL when `commit` is known to be in an earlier generation (a cut came after it),
+    /// or in the live one once the live WAL epoch is settled (it has frames after the cut's checkpoint, so the
+    /// WAL cannot restart before the next cut): its frames end at `commit.walFrames` of that epoch. Otherwise
+    /// the WAL is scanned again, only when the last scan began before that commit, so concurrent writers
+    /// share scans.
+    func replicationIndex(covering commit: CommitMark, of commits: CommitSequence) -> UInt64? {
         live.withLockedValue { live in
-            if commit == 0 || commit > live.scannedThroughCommit {
+            if commit.number != 0, live.broken == nil {
+                if commit.cuts < live.cuts {
+                    return live.state.framesBefore + UInt64(live.liveFrames)
+                }
+                if commit.cuts == live.cuts, !live.walMayRestart {
+                    let end = max(live.liveFrames, commit.walFrames - live.state.base)
+                    return live.state.framesBefore + UInt64(end)
+                }
+            }
+            if commit.number == 0 || commit.number > live.scannedThroughCommit {
                 let through = commits.current
                 guard (try? refresh(&live)) != nil else { return nil }
                 live.scannedThroughCommit = through

@@ -27,6 +27,12 @@ final class ReplicationLog: Sendable {
     let saving = NIOLockedValueBox(())
     /// The connections the capture uses; only the capture thread (or open/close) touches them.
     let connections: Connections
+    /// The server's queue in front of the write lock, where a cut waits its turn (`nil`: SQLite's busy handler only).
+    let writeQueue: WriteQueue?
+    /// The stream connections' commit numbering, where a cut counts itself (`nil`: no stream connections).
+    let commits: CommitSequence?
+    /// How long a cut waits for its turn to write before it is postponed.
+    static let writeTurnPatience: Duration = .seconds(2)
 
     struct Connections: @unchecked Sendable {
         /// Holds a read transaction, so that nothing else can restart the WAL.
@@ -52,6 +58,13 @@ final class ReplicationLog: Sendable {
         var scannedThroughCommit: UInt64 = 0
         /// The generation whose export a cut is still copying; `/export` of it waits.
         var exportPending: UInt32?
+        /// What the live generation's frame archive already holds (see ``archiveCommittedFrames()``).
+        var archived: ArchivedFrames?
+        /// ``CommitSequence/cutCount`` of the live generation: commits made with a lower count are in earlier ones.
+        var cuts: UInt64 = 0
+        /// The next write may still restart the WAL (a cut just checkpointed every frame, or no epoch has
+        /// frames yet), so a commit's WAL frame count does not yet say which epoch it counts in.
+        var walMayRestart = true
 
         var liveFrames: Int {
             guard let scan else { return 0 }
@@ -76,7 +89,12 @@ final class ReplicationLog: Sendable {
         case unavailable(String)
     }
 
-    private init(options: ReplicationOptions, archive: GenerationArchive, logger: Logger, live: Live, connections: Connections) {
+    private init(
+        options: ReplicationOptions, archive: GenerationArchive, logger: Logger, live: Live, connections: Connections,
+        writeQueue: WriteQueue?, commits: CommitSequence?
+    ) {
+        self.writeQueue = writeQueue
+        self.commits = commits
         self.options = options
         self.archive = archive
         self.logger = logger
@@ -85,8 +103,12 @@ final class ReplicationLog: Sendable {
     }
 
     /// Opens the log of the database at `databasePath` (in WAL mode, every connection opened with
-    /// `SQLiteConnection.keepWAL()`). Blocks; call it off the cooperative pool.
-    static func open(databasePath: String, options: ReplicationOptions, logger: Logger) throws -> ReplicationLog {
+    /// `SQLiteConnection.keepWAL()`); a cut takes its turn in `writeQueue` like the server's writers and counts
+    /// itself in `commits`. Blocks; call it off the cooperative pool.
+    static func open(
+        databasePath: String, options: ReplicationOptions, writeQueue: WriteQueue? = nil,
+        commits: CommitSequence? = nil, logger: Logger
+    ) throws -> ReplicationLog {
         let archive = try GenerationArchive(databasePath: databasePath)
         let pin = try SQLiteConnection.forReplication(path: databasePath)
         let writer = try SQLiteConnection.forReplication(path: databasePath)
@@ -109,7 +131,6 @@ final class ReplicationLog: Sendable {
                 try truncate(checkpointer)
                 try pin.run("BEGIN; SELECT count(*) FROM sqlite_schema")
                 scan = try WALScanner.scan(wal, resuming: nil)
-                restored.purged.append(restored.generation)
                 // Above every archived number: a cut may have written the next one's files before a crash.
                 restored.generation = max(restored.generation, archive.highestArchivedGeneration()) + 1
                 restored.base = 0
@@ -131,7 +152,8 @@ final class ReplicationLog: Sendable {
         let live = Live(state: state!, scan: scan, startedAt: .now)
         let log = ReplicationLog(
             options: options, archive: archive, logger: logger, live: live,
-            connections: Connections(pin: pin, writer: writer, checkpointer: checkpointer, database: database, wal: wal))
+            connections: Connections(pin: pin, writer: writer, checkpointer: checkpointer, database: database, wal: wal),
+            writeQueue: writeQueue, commits: commits)
         try log.applyRetention()
         return log
     }
@@ -191,6 +213,7 @@ final class ReplicationLog: Sendable {
     /// Extends the committed prefix of the live generation from the WAL, and notices a new WAL epoch.
     func refresh(_ live: inout Live) throws {
         guard live.broken == nil else { return }
+        defer { if live.liveFrames > 0 { live.walMayRestart = false } }
         let scan = try WALScanner.scan(connections.wal, resuming: live.scan)
         guard let scan else {
             if live.liveFrames > 0 { live.broken = "the WAL was reset under the replication log" }

@@ -17,12 +17,19 @@ public struct ReplicationOptions: Sendable, Hashable {
     public var keepGenerations: Int?
     /// The most bytes the archive of closed generations (their frames and export images) may hold (`nil`: no
     /// limit); the oldest closed generations are purged until it fits. The live generation is always kept.
+    /// Defaults to ``defaultMaxArchiveBytes``: under a steady write load the archive grows by every frame
+    /// written, so an unbounded one fills the disk, and a replica further behind than the archive rebuilds
+    /// itself from the current export.
     public var maxArchiveBytes: Int64?
+
+    /// The default bound of the archive: 256 MiB.
+    public static let defaultMaxArchiveBytes: Int64 = 256 << 20
 
     /// Creates replication options.
     public init(
         isEnabled: Bool = true, maxFramesPerGeneration: Int = 2000, maxGenerationAge: Duration = .seconds(600),
-        pollInterval: Duration = .milliseconds(100), keepGenerations: Int? = nil, maxArchiveBytes: Int64? = nil
+        pollInterval: Duration = .milliseconds(100), keepGenerations: Int? = nil,
+        maxArchiveBytes: Int64? = defaultMaxArchiveBytes
     ) {
         self.isEnabled = isEnabled
         self.maxFramesPerGeneration = maxFramesPerGeneration

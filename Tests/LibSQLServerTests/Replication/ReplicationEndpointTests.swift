@@ -131,4 +131,48 @@ struct ReplicationEndpointTests {
             #expect(stale == 0, "\(stale) writes got an index no higher than a write that finished before they began")
         }
     }
+
+    @Test("across many cuts, every write's index is a commit frame of the global log, and never below an earlier write's")
+    func replicationIndexAcrossCuts() async throws {
+        try await ServerHarness.withReplication(configure: {
+            $0.replication.maxFramesPerGeneration = 6
+            $0.replication.pollInterval = .milliseconds(2)
+        }) { harness throws in
+            _ = try await harness.query("CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT)")
+            struct Write: Sendable { var sent: ContinuousClock.Instant, received: ContinuousClock.Instant, index: UInt64 }
+            let writes = try await withThrowingTaskGroup(of: [Write].self) { group in
+                for writer in 0..<8 {
+                    group.addTask {
+                        var mine: [Write] = []
+                        for step in 0..<40 {
+                            let sent = ContinuousClock.now
+                            let result = try await harness.query("INSERT INTO t(v) VALUES ('\(writer)-\(step)')")
+                            mine.append(Write(sent: sent, received: .now, index: try #require(result.replicationIndex)))
+                        }
+                        return mine
+                    }
+                }
+                return try await group.reduce(into: []) { $0 += $1 }
+            }
+            // The global log: every generation's frames in order; index i names its frame i.
+            var isCommit: [Bool] = []
+            var generation = 1
+            while true {
+                let (frames, current) = try await harness.pullGeneration(generation)
+                isCommit += frames.map { frame in frame.prefix(8).suffix(4).contains { $0 != 0 } }
+                if current <= generation { break }
+                generation += 1
+            }
+            #expect(generation >= 4, "only \(generation) generations: the cuts did not happen")
+            for write in writes {
+                let frame = Int(write.index) - 1
+                #expect(isCommit.indices.contains(frame) && isCommit[frame], "index \(write.index) of \(isCommit.count) frames")
+            }
+            var stale = 0
+            for earlier in writes {
+                for later in writes where earlier.received < later.sent && later.index <= earlier.index { stale += 1 }
+            }
+            #expect(stale == 0, "\(stale) writes got an index no higher than a write that finished before they began")
+        }
+    }
 }
