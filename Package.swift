@@ -116,7 +116,7 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "NIOSSL", package: "swift-nio-ssl")],
+                .product(name: "NIOTLS", package: "swift-nio"), .product(name: "NIOSSL", package: "swift-nio-ssl")],
             resources: [.copy("TLSFixtures")]
         ),
         .testTarget(name: "ReplicaTests", dependencies: ["Replica", "LibSQLClient", "LibSQLServer", "SQLiteCore", "CSQLite", "Fixtures", "FaultProxy"]),

@@ -1,5 +1,6 @@
 import Foundation
 import Hrana
+import NIOPosix
 import NIOSSL
 
 extension Database.Configuration.TLS {
@@ -79,6 +80,9 @@ extension LibSQLError {
             }
         case let error as BoringSSLError:
             reason = "\(error)"
+        case let error as NIOConnectionError:
+            // A failure while a connection was being set up (the TLS handler is added then) comes wrapped.
+            return error.connectionErrors.lazy.compactMap { tls($0.error) }.first
         default:
             return nil
         }

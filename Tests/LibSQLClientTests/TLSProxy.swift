@@ -2,6 +2,7 @@ import Foundation
 import NIOCore
 import NIOPosix
 import NIOSSL
+import NIOTLS
 import Synchronization
 
 /// A TLS-terminating TCP proxy on loopback, for tests: it accepts TLS connections on its own port with a
