@@ -63,7 +63,11 @@ extension LibSQLError {
         case let error as NIOSSLError:
             switch error {
             case .handshakeFailed(let underlying):
-                reason = "the TLS handshake failed (\(underlying))"
+                let text = "\(underlying)"
+                reason = text.contains("CERTIFICATE_VERIFY_FAILED")
+                    ? "the server's certificate could not be verified (CERTIFICATE_VERIFY_FAILED: not issued by a "
+                        + "trusted CA, or expired); trust its CA with Database.Configuration.tls"
+                    : "the TLS handshake failed (\(text))"
             case .uncleanShutdown:
                 return nil
             default:
