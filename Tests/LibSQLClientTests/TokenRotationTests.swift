@@ -4,6 +4,7 @@ import Foundation
 import Hrana
 import LibSQLClient
 import LibSQLServer
+import Logging
 import Testing
 
 /// Signs EdDSA JWTs for a server started with its public key.
@@ -49,6 +50,14 @@ struct TokenRotationTests {
         /// Signed by a key the server does not know.
         let stranger: String
         let expired: String
+
+        var all: [String] { [readOnly, readWrite, otherReadWrite, stranger, expired] }
+
+        /// Whether a log line holds any token, or the signature (the secret part) of one.
+        func appear(in lines: [String]) -> Bool {
+            let secrets = all + all.compactMap { $0.split(separator: ".").last.map(String.init) }
+            return lines.contains { line in secrets.contains { line.contains($0) } }
+        }
 
         init() throws {
             let now = Date().timeIntervalSince1970
@@ -117,9 +126,10 @@ struct TokenRotationTests {
     func webSocketRefusedRotation(socket: Socket) async throws {
         let tokens = try Tokens()
         try await withJWTServer(tokens) { _, proxy in
+            let handler = CapturingLogHandler()
             let db = try Database(configuration: .init(
                 url: "ws://127.0.0.1:\(proxy.port)", authToken: tokens.readWrite, protocolVersion: socket.version,
-                encoding: socket.encoding))
+                encoding: socket.encoding, logger: Logger(label: "test") { _ in handler }))
             try await db.execute("INSERT INTO t VALUES (1)")
             for bad in [tokens.stranger, tokens.expired] {
                 db.updateAuthToken(bad)
@@ -136,6 +146,9 @@ struct TokenRotationTests {
             // The first socket (ended by the first refused hello), one new socket per refused call after it
             // (three), and the recovered one.
             #expect(proxy.acceptedConnections == 5)
+            let lines = handler.messages.withLock { $0 }
+            #expect(lines.contains { $0.contains("Re-authenticating") }, "the trace-level logger saw the rotations")
+            #expect(!tokens.appear(in: lines), "no token in any log line")
         }
     }
 
@@ -143,7 +156,10 @@ struct TokenRotationTests {
     func httpRotation(encoding: Database.Configuration.Encoding) async throws {
         let tokens = try Tokens()
         try await withJWTServer(tokens) { server, _ in
-            let db = try Database(configuration: .init(url: server.url.absoluteString, authToken: tokens.readOnly, encoding: encoding))
+            let handler = CapturingLogHandler()
+            let db = try Database(configuration: .init(
+                url: server.url.absoluteString, authToken: tokens.readOnly, encoding: encoding,
+                logger: Logger(label: "test") { _ in handler }))
             #expect(try await db.execute("SELECT count(*) FROM t").rows[0].get(0, as: Int64.self) == 0)
             let refusedWrite = await expectLibSQLError { try await db.execute("INSERT INTO t VALUES (1)") }
             #expect(Self.isRefusedWrite(refusedWrite), "\(refusedWrite.map { "\($0)" } ?? "")")
@@ -166,6 +182,7 @@ struct TokenRotationTests {
             db.updateAuthToken(tokens.readWrite)
             #expect(try await db.execute("SELECT count(*) FROM t").rows[0].get(0, as: Int64.self) == 3)
             await db.close()
+            #expect(!tokens.appear(in: handler.messages.withLock { $0 }), "no token in any log line")
         }
     }
 
