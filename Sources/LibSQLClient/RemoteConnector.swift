@@ -33,7 +33,7 @@ final class RemoteConnector: Sendable {
     /// The largest non-streamed response accepted.
     static let maxResponseSize = 256 << 20
 
-    init(baseURL: URL, authToken: String?, configuration: Database.Configuration, tlsConfiguration: TLSConfiguration? = nil) {
+    init(baseURL: URL, authToken: String?, configuration: Database.Configuration, tlsConfiguration: TLSConfiguration?) {
         self.baseURL = baseURL
         if let transport = configuration.transport {
             self.transport = transport

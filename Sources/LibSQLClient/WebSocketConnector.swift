@@ -27,7 +27,7 @@ final class WebSocketConnector: Sendable {
     /// Bounds the exchanges in flight on the socket, as ``Database/Configuration/concurrency`` bounds HTTP requests.
     private let semaphore: AsyncSemaphore?
 
-    init(baseURL: URL, authToken: String?, configuration: Database.Configuration, tlsConfiguration: TLSConfiguration? = nil) {
+    init(baseURL: URL, authToken: String?, configuration: Database.Configuration, tlsConfiguration: TLSConfiguration?) {
         url = Self.webSocketURL(baseURL)
         credentials = WebSocketCredentials(token: authToken)
         self.tlsConfiguration = tlsConfiguration
