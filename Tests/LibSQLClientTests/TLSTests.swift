@@ -152,6 +152,11 @@ struct TLSTests {
         #expect { _ = try AsyncHTTPClientTransport(tls: .trusting([.pem("junk")])) } throws: {
             ($0 as? LibSQLError)?.code == .tlsError
         }
+        let pem = try TLSFixture.caPEM
+        let described = Database.Configuration(url: "wss://localhost:1", tls: .trusting([.pem(pem)], systemRoots: false)).description
+        #expect(described.contains("tls: 1 additional root source(s), system roots off"), "\(described)")
+        #expect(!described.contains("BEGIN CERTIFICATE"))
+        #expect(!Database.Configuration(url: "wss://localhost:1").description.contains("tls:"))
     }
 
     @Test("an AsyncHTTPClientTransport made with the TLS option serves a Database of its own")
