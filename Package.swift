@@ -15,6 +15,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
@@ -44,6 +45,7 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
             ]
         ),
@@ -108,8 +110,15 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
             .product(name: "HummingbirdWSClient", package: "hummingbird-websocket")]),
-        .testTarget(name: "LibSQLClientTests", dependencies: ["LibSQLClient", "LibSQLServer", "Hrana", "SQLiteCore", "Fixtures", "FaultProxy",
-            .product(name: "AsyncHTTPClient", package: "async-http-client")]),
+        .testTarget(
+            name: "LibSQLClientTests",
+            dependencies: ["LibSQLClient", "LibSQLServer", "Hrana", "SQLiteCore", "Fixtures", "FaultProxy",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOTLS", package: "swift-nio"), .product(name: "NIOSSL", package: "swift-nio-ssl")],
+            resources: [.copy("TLSFixtures")]
+        ),
         .testTarget(name: "ReplicaTests", dependencies: ["Replica", "LibSQLClient", "LibSQLServer", "SQLiteCore", "CSQLite", "Fixtures", "FaultProxy"]),
         .testTarget(
             name: "RecordAdapterTests", dependencies: ["RecordAdapter", "LibSQLClient", "LibSQLServer"],

@@ -3,6 +3,7 @@ import Foundation
 import Hrana
 import NIOCore
 import NIOHTTP1
+import NIOSSL
 import Synchronization
 
 /// The default transport, on async-http-client: a connection pool with keep-alive, HTTP/2 over TLS and
@@ -20,7 +21,21 @@ public struct AsyncHTTPClientTransport: HTTPTransport {
     /// Creates a transport with its own `HTTPClient`, shut down by ``shutdown()``. Connection attempts are
     /// retried with backoff until `connectTimeout`.
     public init(maximumConnections: Int = 20, connectTimeout: Duration = .seconds(10)) {
+        self.init(maximumConnections: maximumConnections, connectTimeout: connectTimeout, tlsConfiguration: nil)
+    }
+
+    /// Creates a transport with its own `HTTPClient` that trusts the roots of `tls` over HTTPS (see
+    /// ``init(maximumConnections:connectTimeout:)``); invalid trust roots fail with `TLS_ERROR`.
+    ///
+    /// A server whose certificate is refused fails with `TLS_ERROR` once `connectTimeout` has passed:
+    /// async-http-client retries connection attempts until then.
+    public init(maximumConnections: Int = 20, connectTimeout: Duration = .seconds(10), tls: Database.Configuration.TLS) throws {
+        self.init(maximumConnections: maximumConnections, connectTimeout: connectTimeout, tlsConfiguration: try tls.clientConfiguration())
+    }
+
+    init(maximumConnections: Int, connectTimeout: Duration, tlsConfiguration: TLSConfiguration?) {
         var configuration = HTTPClient.Configuration()
+        if let tlsConfiguration { configuration.tlsConfiguration = tlsConfiguration }
         configuration.timeout.connect = .milliseconds(Int64(connectTimeout.components.seconds * 1000 + connectTimeout.components.attoseconds / 1_000_000_000_000_000))
         configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = max(1, maximumConnections)
         configuration.decompression = .disabled

@@ -11,7 +11,13 @@ protocol Backend: Sendable {
     func executeMultiple(_ sql: String) async throws
     func beginTransaction(_ mode: TransactionMode) async throws -> any TransactionBackend
     func query(_ statement: Statement) async throws -> any RowSource
+    /// Authenticates every request sent after it returns with `token` (``Database/updateAuthToken(_:)``).
+    func updateAuthToken(_ token: String?)
     func close() async
+}
+
+extension Backend {
+    func updateAuthToken(_ token: String?) {}
 }
 
 /// An open interactive transaction.

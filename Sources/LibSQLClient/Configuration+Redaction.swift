@@ -13,6 +13,9 @@ extension Database.Configuration: CustomStringConvertible, CustomDebugStringConv
         parts.append("storesSQL: \(storesSQL)")
         parts.append("encoding: \(encoding.rawValue)")
         parts.append("wire: \(wire.rawValue)")
+        if tls != .system {
+            parts.append("tls: \(tls.additionalTrustRoots.count) additional root source(s), system roots \(tls.trustsSystemRoots ? "on" : "off")")
+        }
         return "Configuration(\(parts.joined(separator: ", ")))"
     }
 

@@ -9,7 +9,8 @@ extension Database {
         /// WebSocket), `file:path` or `file::memory:`. `?tls=0` turns `libsql:` into plain HTTP (or `ws:`);
         /// `?authToken=` supplies the token.
         public var url: String
-        /// The bearer token sent to remote servers; overrides `?authToken=` in the URL.
+        /// The bearer token sent to remote servers; overrides `?authToken=` in the URL. Replace it on a running
+        /// client with ``Database/updateAuthToken(_:)``.
         public var authToken: String?
         /// The time allowed for one HTTP request, or `nil` for no limit.
         public var requestTimeout: Duration?
@@ -31,6 +32,8 @@ extension Database {
         /// The wire for `libsql:`, `https:` and `http:` URLs: HTTP requests (the default) or one WebSocket per
         /// client; `ws:` and `wss:` URLs always use WebSocket.
         public var wire: Wire
+        /// The certificate authorities trusted over `https:` and `wss:`: the system's by default (see ``TLS``).
+        public var tls: TLS
         /// Where the client logs (debug level and below).
         public var logger: Logger
 
@@ -38,7 +41,7 @@ extension Database {
         public init(
             url: String, authToken: String? = nil, requestTimeout: Duration? = .seconds(30), concurrency: Int = 20,
             compression: Bool = true, transport: (any HTTPTransport)? = nil, protocolVersion: ProtocolVersion? = nil,
-            storesSQL: Bool = true, encoding: Encoding = .json, wire: Wire = .http,
+            storesSQL: Bool = true, encoding: Encoding = .json, wire: Wire = .http, tls: TLS = .system,
             logger: Logger = Logger(label: "LibSQLClient", factory: { _ in SwiftLogNoOpLogHandler() })
         ) {
             self.url = url
@@ -51,6 +54,7 @@ extension Database {
             self.storesSQL = storesSQL
             self.encoding = encoding
             self.wire = wire
+            self.tls = tls
             self.logger = logger
         }
 

@@ -29,11 +29,13 @@ public final class Database: DatabaseConnection {
         switch try Endpoint.parse(configuration.url) {
         case .remote(let baseURL, let urlToken):
             let token = configuration.authToken ?? urlToken
+            let tls = try configuration.tls.clientConfiguration()
             if WebSocketConnector.usesWebSocket(baseURL, wire: configuration.wire) {
-                backend = WebSocketBackend(
-                    connector: WebSocketConnector(baseURL: baseURL, authToken: token, configuration: configuration))
+                backend = WebSocketBackend(connector: WebSocketConnector(
+                    baseURL: baseURL, authToken: token, configuration: configuration, tlsConfiguration: tls))
             } else {
-                let connector = RemoteConnector(baseURL: baseURL, authToken: token, configuration: configuration)
+                let connector = RemoteConnector(
+                    baseURL: baseURL, authToken: token, configuration: configuration, tlsConfiguration: tls)
                 backend = RemoteBackend(connector: connector)
             }
             isRemote = true
@@ -71,6 +73,19 @@ public final class Database: DatabaseConnection {
         }
         let token = environment["TURSO_AUTH_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
         return try Database(configuration: Configuration(url: url, authToken: token, logger: logger))
+    }
+
+    // MARK: Credentials
+
+    /// Replaces the auth token of a remote client (Turso and sqld tokens expire): every request sent after this
+    /// returns carries `token` (`nil` sends none). Over HTTP it is the next request's `Authorization` header; over
+    /// WebSocket the open socket sends a new `hello` before its next request, so the socket, its streams and an
+    /// open transaction carry on, authenticated by the new token. A token the server refuses fails that request
+    /// with ``Hrana/ErrorCode/unauthorized`` (or the server's `AUTH_*` code) and, over WebSocket, ends the socket;
+    /// the next rotation to a good token recovers. ``configuration`` keeps the token the client was created with.
+    /// No effect on a local database.
+    public func updateAuthToken(_ token: String?) {
+        backend.updateAuthToken(token)
     }
 
     // MARK: Statements

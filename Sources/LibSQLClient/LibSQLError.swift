@@ -60,6 +60,9 @@ extension ErrorCode {
     public static let unauthorized: ErrorCode = "UNAUTHORIZED"
     /// Client code: the connection failed or was reset, or the body ended early.
     public static let connectionError: ErrorCode = "CONNECTION_ERROR"
+    /// Client code: TLS failed: the server's certificate is not trusted or does not match the host name, the
+    /// handshake failed, or the configured trust roots (``Database/Configuration/TLS``) could not be loaded.
+    public static let tlsError: ErrorCode = "TLS_ERROR"
     /// Client code: the request did not finish within the configured timeout.
     public static let timeout: ErrorCode = "TIMEOUT"
     /// Client code: the server's answer does not follow the Hrana protocol.

@@ -90,6 +90,10 @@ final class RemoteBackend: Backend {
         }
     }
 
+    func updateAuthToken(_ token: String?) {
+        connector.updateAuthToken(token)
+    }
+
     func close() async {
         await connector.shutdown()
     }

@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import Hrana
 import NIOCore
+import NIOSSL
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
@@ -18,7 +19,9 @@ final class RemoteConnector: Sendable {
     let fixedVersion: ProtocolVersion?
     let storesSQL: Bool
     let encoding: Database.Configuration.Encoding
-    private let headers: [String: String]
+    private let fixedHeaders: [String: String]
+    /// The bearer token of the next request, replaced by ``updateAuthToken(_:)``.
+    private let authToken: Mutex<String?>
     private let timeout: Duration?
     private let semaphore: AsyncSemaphore?
     private let versions = Mutex<[URL: Task<ProtocolVersion, any Error>]>([:])
@@ -30,25 +33,39 @@ final class RemoteConnector: Sendable {
     /// The largest non-streamed response accepted.
     static let maxResponseSize = 256 << 20
 
-    init(baseURL: URL, authToken: String?, configuration: Database.Configuration) {
+    init(baseURL: URL, authToken: String?, configuration: Database.Configuration, tlsConfiguration: TLSConfiguration?) {
         self.baseURL = baseURL
         if let transport = configuration.transport {
             self.transport = transport
             ownsTransport = false
         } else {
-            self.transport = AsyncHTTPClientTransport(maximumConnections: max(configuration.concurrency, 1))
+            self.transport = AsyncHTTPClientTransport(
+                maximumConnections: max(configuration.concurrency, 1), connectTimeout: .seconds(10),
+                tlsConfiguration: tlsConfiguration)
             ownsTransport = true
         }
         var headers = ["content-type": "application/json"]
-        if let authToken { headers["authorization"] = "Bearer \(authToken)" }
         if configuration.compression { headers["accept-encoding"] = "gzip" }
-        self.headers = headers
+        fixedHeaders = headers
+        self.authToken = Mutex(authToken)
         timeout = configuration.requestTimeout
         semaphore = configuration.concurrency > 0 ? AsyncSemaphore(permits: configuration.concurrency) : nil
         logger = configuration.logger
         fixedVersion = configuration.protocolVersion
         storesSQL = configuration.storesSQL
         encoding = configuration.protocolVersion == .v2 ? .json : configuration.encoding
+    }
+
+    /// The headers of every request: the content type, `accept-encoding`, and the current token.
+    private var headers: [String: String] {
+        var headers = fixedHeaders
+        if let token = authToken.withLock({ $0 }) { headers["authorization"] = "Bearer \(token)" }
+        return headers
+    }
+
+    /// Sends `token` (or none) with every request from the next one on.
+    func updateAuthToken(_ token: String?) {
+        authToken.withLock { $0 = token }
     }
 
     /// Runs fire-and-forget work (closing a drained cursor's stream) that ``shutdown()`` waits for.
@@ -106,6 +123,7 @@ final class RemoteConnector: Sendable {
     static func transportError(_ error: any Error) -> LibSQLError {
         let text = String(describing: error).prefix(300)
         let timedOut = LibSQLError(code: .timeout, message: "The request timed out (\(text))")
+        if let tls = LibSQLError.tls(error) { return tls }
         switch error {
         case let error as LibSQLError:
             return error

@@ -99,6 +99,10 @@ final class WebSocketBackend: Backend {
             statement: statement, onFinish: close)
     }
 
+    func updateAuthToken(_ token: String?) {
+        connector.updateAuthToken(token)
+    }
+
     func close() async {
         await connector.shutdown()
     }

@@ -1,6 +1,7 @@
 import Foundation
 import Hrana
 import Logging
+import NIOSSL
 import Synchronization
 
 /// Owns the client's one WebSocket: opens it on first use, offering the subprotocols of the configuration in
@@ -19,15 +20,17 @@ final class WebSocketConnector: Sendable {
     let timeout: Duration?
     /// The subprotocols offered, one per upgrade attempt, best first.
     let candidates: [WebSocketSubprotocol]
-    private let authToken: String?
+    private let credentials: WebSocketCredentials
+    private let tlsConfiguration: TLSConfiguration?
     private let state = Mutex(State())
     private let background = BackgroundWork()
     /// Bounds the exchanges in flight on the socket, as ``Database/Configuration/concurrency`` bounds HTTP requests.
     private let semaphore: AsyncSemaphore?
 
-    init(baseURL: URL, authToken: String?, configuration: Database.Configuration) {
+    init(baseURL: URL, authToken: String?, configuration: Database.Configuration, tlsConfiguration: TLSConfiguration?) {
         url = Self.webSocketURL(baseURL)
-        self.authToken = authToken
+        credentials = WebSocketCredentials(token: authToken)
+        self.tlsConfiguration = tlsConfiguration
         logger = configuration.logger
         storesSQL = configuration.storesSQL
         timeout = configuration.requestTimeout
@@ -100,7 +103,8 @@ final class WebSocketConnector: Sendable {
             let subprotocol = candidates[index]
             do {
                 let session = try await WebSocketSession.open(
-                    url: url.absoluteString, subprotocol: subprotocol, jwt: authToken, timeout: timeout, logger: logger)
+                    url: url.absoluteString, subprotocol: subprotocol, credentials: credentials,
+                    tlsConfiguration: url.scheme == "wss" ? tlsConfiguration : nil, timeout: timeout, logger: logger)
                 state.withLock { $0.accepted = index }
                 logger.debug("Opened a Hrana WebSocket", metadata: ["subprotocol": "\(subprotocol.rawValue)"])
                 return session
@@ -163,6 +167,13 @@ final class WebSocketConnector: Sendable {
             }
         }
         return replies
+    }
+
+    /// Authenticates the requests sent after it returns with `token`: the open socket (hrana2 and later, the only
+    /// subprotocols offered) gets a new `hello` written before the next request; a new socket says `hello` with it.
+    func updateAuthToken(_ token: String?) {
+        credentials.update(token)
+        logger.debug("The WebSocket's token was replaced; the next request re-authenticates")
     }
 
     // MARK: Lifecycle

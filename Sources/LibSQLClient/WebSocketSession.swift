@@ -3,6 +3,7 @@ import Hrana
 import HummingbirdWSClient
 import Logging
 import NIOCore
+import NIOSSL
 import Synchronization
 
 /// One Hrana WebSocket: `hello` first, then requests written in the order they are submitted, and responses
@@ -30,6 +31,8 @@ final class WebSocketSession: Sendable {
         var failure: LibSQLError?
         var hello: CheckedContinuation<Void, any Error>?
         var helloAnswered = false
+        /// The ``WebSocketCredentials`` generation of the last `hello` written.
+        var helloGeneration = 0
         var slots: [Int32: Slot] = [:]
         var requestIDs = IDAllocator()
         var streamIDs = IDAllocator()
@@ -40,6 +43,7 @@ final class WebSocketSession: Sendable {
 
     let subprotocol: WebSocketSubprotocol
     private let logger: Logger
+    private let credentials: WebSocketCredentials
     private let outgoing: AsyncStream<Outgoing>.Continuation
     private let outgoingStream: AsyncStream<Outgoing>
     private let state = Mutex(State())
@@ -47,20 +51,23 @@ final class WebSocketSession: Sendable {
     /// The largest frame or message accepted from the server (the HTTP client's response limit).
     static let maxMessageSize = RemoteConnector.maxResponseSize
 
-    private init(subprotocol: WebSocketSubprotocol, logger: Logger) {
+    private init(subprotocol: WebSocketSubprotocol, credentials: WebSocketCredentials, logger: Logger) {
         self.subprotocol = subprotocol
+        self.credentials = credentials
         self.logger = logger
         (outgoingStream, outgoing) = AsyncStream<Outgoing>.makeStream()
     }
 
-    /// Connects to `url` offering `subprotocol`, sends `hello` with the token and waits for its answer.
+    /// Connects to `url` offering `subprotocol` (over TLS with `tlsConfiguration` for `wss:`), sends `hello`
+    /// with the current token and waits for its answer.
     ///
     /// Throws ``WebSocketConnector/UpgradeDeclined`` when the server refuses the upgrade (the subprotocol is not
-    /// one it speaks), an auth error for a refused `hello`, or a connection error.
+    /// one it speaks), an auth error for a refused `hello`, a `TLS_ERROR`, or a connection error.
     static func open(
-        url: String, subprotocol: WebSocketSubprotocol, jwt: String?, timeout: Duration?, logger: Logger
+        url: String, subprotocol: WebSocketSubprotocol, credentials: WebSocketCredentials,
+        tlsConfiguration: TLSConfiguration?, timeout: Duration?, logger: Logger
     ) async throws -> WebSocketSession {
-        let session = WebSocketSession(subprotocol: subprotocol, logger: logger)
+        let session = WebSocketSession(subprotocol: subprotocol, credentials: credentials, logger: logger)
         var configuration = WebSocketClientConfiguration(
             maxFrameSize: maxMessageSize, closeTimeout: .seconds(2), validateUTF8: true)
         configuration.additionalHeaders[.secWebSocketProtocol] = subprotocol.rawValue
@@ -69,7 +76,9 @@ final class WebSocketSession: Sendable {
         if socketLogger.logLevel < .debug { socketLogger.logLevel = .debug }
         let task = Task { [socketLogger] in
             do {
-                let close = try await WebSocketClient.connect(url: url, configuration: configuration, logger: socketLogger) {
+                let close = try await WebSocketClient.connect(
+                    url: url, configuration: configuration, tlsConfiguration: tlsConfiguration, logger: socketLogger
+                ) {
                     inbound, outbound, _ in
                     await session.serve(inbound: inbound, outbound: outbound)
                 }
@@ -81,8 +90,12 @@ final class WebSocketSession: Sendable {
                 session.fail(Self.connectionError(error))
             }
         }
-        session.state.withLock { $0.connection = task }
-        session.outgoing.yield(try session.encode(.hello(jwt: jwt)))
+        let hello = credentials.current
+        session.state.withLock { state in
+            state.connection = task
+            state.helloGeneration = hello.generation
+        }
+        session.outgoing.yield(try session.encode(.hello(jwt: hello.token)))
         do {
             try await withDeadline(timeout, "Opening the WebSocket") { try await session.waitForHello() }
         } catch {
@@ -98,6 +111,7 @@ final class WebSocketSession: Sendable {
     static func connectionError(_ error: any Error) -> LibSQLError {
         if let error = error as? LibSQLError { return error }
         if error is CancellationError { return .cancelled }
+        if let tls = LibSQLError.tls(error) { return tls }
         return LibSQLError(
             code: .connectionError, message: "The WebSocket connection failed: \(String(describing: error).prefix(300))")
     }
@@ -129,6 +143,17 @@ final class WebSocketSession: Sendable {
         }
         try state.withLock { state throws(LibSQLError) in
             if let failure = state.failure { throw failure }
+            let latest = credentials.current
+            if latest.generation != state.helloGeneration {
+                // A rotated token: the new `hello` goes before the requests, so they run authenticated by it.
+                do {
+                    outgoing.yield(try encode(.hello(jwt: latest.token)))
+                } catch {
+                    throw LibSQLError(code: .hranaProtocolError, message: "Could not encode the hello message")
+                }
+                state.helloGeneration = latest.generation
+                logger.debug("Re-authenticating the WebSocket with a new token")
+            }
             for frame in frames { outgoing.yield(frame) }
         }
         return ids
