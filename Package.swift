@@ -98,6 +98,18 @@ let package = Package(
         ),
         // A fault-injecting loopback TCP proxy for the client's and the replica's network tests.
         .target(name: "FaultProxy", path: "Tests/FaultProxy"),
+        // A swift-log handler that keeps what was logged, for the tests that check log lines.
+        .target(name: "LogCapture", dependencies: [.product(name: "Logging", package: "swift-log")], path: "Tests/LogCapture"),
+        // A TLS-terminating loopback proxy with test-CA certificates, for the client's and the replica's TLS tests.
+        .target(
+            name: "TLSProxy",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOTLS", package: "swift-nio"), .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ],
+            path: "Tests/TLSProxy",
+            resources: [.copy("TLSFixtures")]
+        ),
         // A small blog on the record layer: `swift run BlogExample`.
         .executableTarget(name: "BlogExample", dependencies: ["RecordAdapter", "LibSQLServer"], path: "Examples/Blog"),
         // Release-mode micro-benchmarks, run with `swift run -c release <name>`.
@@ -112,16 +124,18 @@ let package = Package(
             .product(name: "HummingbirdWSClient", package: "hummingbird-websocket")]),
         .testTarget(
             name: "LibSQLClientTests",
-            dependencies: ["LibSQLClient", "LibSQLServer", "Hrana", "SQLiteCore", "Fixtures", "FaultProxy",
+            dependencies: ["LibSQLClient", "LibSQLServer", "Hrana", "SQLiteCore", "Fixtures", "FaultProxy", "TLSProxy", "LogCapture",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "NIOTLS", package: "swift-nio"), .product(name: "NIOSSL", package: "swift-nio-ssl")],
-            resources: [.copy("TLSFixtures")]
+                .product(name: "NIOSSL", package: "swift-nio-ssl")]
         ),
-        .testTarget(name: "ReplicaTests", dependencies: ["Replica", "LibSQLClient", "LibSQLServer", "SQLiteCore", "CSQLite", "Fixtures", "FaultProxy"]),
         .testTarget(
-            name: "RecordAdapterTests", dependencies: ["RecordAdapter", "LibSQLClient", "LibSQLServer"],
+            name: "ReplicaTests",
+            dependencies: ["Replica", "LibSQLClient", "LibSQLServer", "SQLiteCore", "CSQLite", "Fixtures", "FaultProxy", "TLSProxy", "LogCapture"]
+        ),
+        .testTarget(
+            name: "RecordAdapterTests", dependencies: ["RecordAdapter", "LibSQLClient", "LibSQLServer", "LogCapture"],
             resources: [.copy("Recorded")]
         ),
     ],

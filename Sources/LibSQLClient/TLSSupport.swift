@@ -57,7 +57,7 @@ extension Database.Configuration.TLS.Certificates {
 extension LibSQLError {
     /// A TLS failure (handshake, certificate verification, host name) as a `TLS_ERROR`, or `nil` for any other
     /// error. The message names the reason swift-nio-ssl or BoringSSL gave; it holds no header or token.
-    static func tls(_ error: any Error) -> LibSQLError? {
+    package static func tls(_ error: any Error) -> LibSQLError? {
         let reason: String
         switch error {
         case let error as NIOSSLError:

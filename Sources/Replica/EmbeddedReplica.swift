@@ -33,12 +33,15 @@ public final class EmbeddedReplica: DatabaseConnection {
         public var busyTimeout: Duration
         /// The HTTP transport for syncs and remote statements; `nil` makes one owned by the replica.
         public var transport: (any HTTPTransport)?
+        /// The certificate authorities the owned transport trusts over `https:` (and the remote over `wss:`):
+        /// the system's by default. A ``transport`` you pass brings its own TLS settings.
+        public var tls: Database.Configuration.TLS
 
         /// Creates options.
         public init(
             readYourWrites: Bool = true, syncTimeout: Duration = .seconds(60), requestTimeout: Duration = .seconds(30),
             bootstrapTimeout: Duration = .seconds(3600), busyTimeout: Duration = .seconds(5),
-            transport: (any HTTPTransport)? = nil
+            transport: (any HTTPTransport)? = nil, tls: Database.Configuration.TLS = .system
         ) {
             self.readYourWrites = readYourWrites
             self.syncTimeout = syncTimeout
@@ -46,6 +49,7 @@ public final class EmbeddedReplica: DatabaseConnection {
             self.bootstrapTimeout = bootstrapTimeout
             self.busyTimeout = busyTimeout
             self.transport = transport
+            self.tls = tls
         }
     }
 
@@ -62,11 +66,12 @@ public final class EmbeddedReplica: DatabaseConnection {
     private let logger: Logger
     /// Counts remote writes that finished; a read syncs when a write is newer than the last sync.
     private let writeEpoch = WriteEpoch()
+    private let authToken: AuthTokenStore
     private let state = Mutex<(closed: Bool, background: Task<Void, Never>?)>((false, nil))
 
     private init(
         path: String, remote: Database, options: Options, syncer: ReplicaSyncer, reader: LocalReader,
-        lockFile: ReplicaLockFile, ownedTransport: (any HTTPTransport)?, logger: Logger
+        lockFile: ReplicaLockFile, ownedTransport: (any HTTPTransport)?, authToken: AuthTokenStore, logger: Logger
     ) {
         self.path = path
         self.remote = remote
@@ -75,6 +80,7 @@ public final class EmbeddedReplica: DatabaseConnection {
         self.reader = reader
         self.lockFile = lockFile
         self.ownedTransport = ownedTransport
+        self.authToken = authToken
         self.logger = logger
     }
 
@@ -103,7 +109,8 @@ public final class EmbeddedReplica: DatabaseConnection {
     /// A missing or empty file is bootstrapped from the primary's export. An existing file must be a replica of
     /// the same remote (its `<path>-sync` metadata matches), else this throws ``ReplicaError/Code/notAReplica`` or
     /// ``ReplicaError/Code/metadataMismatch``; a replica whose file was changed behind its back is rebuilt. A path
-    /// another replica has open fails with ``ReplicaError/Code/alreadyOpen``.
+    /// another replica has open fails with ``ReplicaError/Code/alreadyOpen``. A server certificate that
+    /// ``Options/tls`` does not trust fails with ``ReplicaError/Code/tlsError``.
     ///
     /// - Parameter syncInterval: sync in the background this often (the first one at once); `nil` or zero syncs
     ///   only when ``sync()`` is called (and for read-your-writes).
@@ -115,12 +122,24 @@ public final class EmbeddedReplica: DatabaseConnection {
         let (baseURL, urlToken) = try Database.remoteEndpoint(url)
         let token = authToken ?? urlToken
         let files = LocalFiles(database: path)
-        let lockFile = try ReplicaLockFile(path: files.lock, database: path)
-        let ownedTransport: (any HTTPTransport)? = options.transport == nil ? AsyncHTTPClientTransport() : nil
+        let ownedTransport: (any HTTPTransport)?
+        do {
+            ownedTransport = options.transport == nil ? try AsyncHTTPClientTransport(tls: options.tls) : nil
+        } catch let error as LibSQLError {
+            throw ReplicaError(.tlsError, error.message)
+        }
         let transport = options.transport ?? ownedTransport!
+        let lockFile: ReplicaLockFile
+        do {
+            lockFile = try ReplicaLockFile(path: files.lock, database: path)
+        } catch {
+            try? await ownedTransport?.shutdown()
+            throw error
+        }
+        let tokenStore = AuthTokenStore(token)
         do {
             let client = SyncProtocolClient(
-                baseURL: baseURL, authToken: token, transport: transport, requestTimeout: options.requestTimeout,
+                baseURL: baseURL, authToken: tokenStore, transport: transport, requestTimeout: options.requestTimeout,
                 logger: logger)
             let remoteName = Self.remoteName(baseURL)
             let (syncer, _) = try await withTimeout(options.bootstrapTimeout, "Opening the replica") {
@@ -130,10 +149,11 @@ public final class EmbeddedReplica: DatabaseConnection {
             let reader = try LocalReader(path: path, busyTimeout: options.busyTimeout)
             await syncer.setOnReplaced { await reader.reopen() }
             let remote = try Database(
-                configuration: Database.Configuration(url: url, authToken: token, transport: transport, logger: logger))
+                configuration: Database.Configuration(
+                    url: url, authToken: token, transport: transport, tls: options.tls, logger: logger))
             let replica = EmbeddedReplica(
                 path: path, remote: remote, options: options, syncer: syncer, reader: reader, lockFile: lockFile,
-                ownedTransport: ownedTransport, logger: logger)
+                ownedTransport: ownedTransport, authToken: tokenStore, logger: logger)
             if let syncInterval, syncInterval > .zero {
                 let task = Task { [syncer, logger, epoch = replica.writeEpoch] in
                     await Self.backgroundLoop(
@@ -156,6 +176,14 @@ public final class EmbeddedReplica: DatabaseConnection {
         components?.password = nil
         components?.query = nil
         return components?.string ?? url.host ?? "remote"
+    }
+
+    /// Replaces the auth token of the syncs and of the remote writes, for a token that is about to expire: the
+    /// next sync request and the next remote statement carry the new one. What is already in flight keeps the
+    /// token it was sent with.
+    public func updateAuthToken(_ token: String?) {
+        authToken.replace(with: token)
+        remote.updateAuthToken(token)
     }
 
     // MARK: Syncing

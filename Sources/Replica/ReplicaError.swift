@@ -23,6 +23,9 @@ public struct ReplicaError: Error, Sendable, Hashable, CustomStringConvertible {
         case serverUnavailable
         /// The connection failed or was cut.
         case connectionFailed
+        /// TLS failed: the server's certificate is not trusted (see ``EmbeddedReplica/Options/tls``) or does not
+        /// match the host name, the handshake failed, or the configured trust roots could not be loaded.
+        case tlsError
         /// The sync did not finish within its timeout.
         case timeout
         /// The replica stayed locked by a long read for longer than the busy timeout.

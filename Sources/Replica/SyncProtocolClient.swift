@@ -21,14 +21,14 @@ struct SyncProtocolClient: Sendable {
     static let retries = 5
 
     let baseURL: URL
-    let authToken: String?
+    let authToken: AuthTokenStore
     let transport: any HTTPTransport
     let requestTimeout: Duration
     let logger: Logger
 
     private var headers: [String: String] {
         var headers = ["x-libsql-client-version": "swift-libsql-replica-0.1"]
-        if let authToken { headers["authorization"] = "Bearer \(authToken)" }
+        if let token = authToken.current { headers["authorization"] = "Bearer \(token)" }
         return headers
     }
 
@@ -118,7 +118,8 @@ struct SyncProtocolClient: Sendable {
         }
     }
 
-    /// Sends a GET, retrying 502/503/504 and connection failures with exponential backoff.
+    /// Sends a GET, retrying 502/503/504 and connection failures with exponential backoff. A TLS failure is not
+    /// retried: a certificate that fails verification fails the same way the next time.
     private func send(_ path: String, timeout: Duration?) async throws -> HTTPResponse {
         var attempt = 0
         while true {
@@ -140,6 +141,7 @@ struct SyncProtocolClient: Sendable {
                 throw CancellationError()
             } catch {
                 if Task.isCancelled { throw CancellationError() }
+                if let tls = LibSQLError.tls(error) { throw ReplicaError(.tlsError, tls.message) }
                 failure = ReplicaError(.connectionFailed, "GET /\(path) failed: \(Self.describe(error))")
             }
             attempt += 1

@@ -17,6 +17,9 @@ struct SyncCommand: AsyncParsableCommand {
     @Option(help: "Auth token (default: $TURSO_AUTH_TOKEN).")
     var authToken: String?
 
+    @Option(name: .customLong("ca-file"), help: "Also trust the CA certificates of this PEM file over https: (repeatable).")
+    var caFiles: [String] = []
+
     @Option(help: "Give up after this many seconds.")
     var timeout: Double = 60
 
@@ -38,6 +41,7 @@ struct SyncCommand: AsyncParsableCommand {
         let token = authToken ?? ProcessInfo.processInfo.environment["TURSO_AUTH_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
         var options = EmbeddedReplica.Options()
         options.syncTimeout = .milliseconds(Int64(timeout * 1000))
+        if !caFiles.isEmpty { options.tls = .trusting(caFiles.map { .pemFile($0) }) }
         let replica: EmbeddedReplica
         do {
             replica = try await EmbeddedReplica.open(path: self.replica, url: url, authToken: token, options: options,

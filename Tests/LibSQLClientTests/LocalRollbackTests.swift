@@ -1,24 +1,9 @@
 import Foundation
 @testable import LibSQLClient
+import LogCapture
 import Logging
 import Synchronization
 import Testing
-
-/// Keeps the messages logged through it.
-final class CapturingLogHandler: LogHandler, @unchecked Sendable {
-    let messages = Mutex<[String]>([])
-    var metadata: Logger.Metadata = [:]
-    var logLevel: Logger.Level = .trace
-
-    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-        get { metadata[key] }
-        set { metadata[key] = newValue }
-    }
-
-    func log(event: LogEvent) {
-        messages.withLock { $0.append("\(event.message) \(event.metadata ?? [:])") }
-    }
-}
 
 @Suite struct LocalRollbackTests {
     @Test("a ROLLBACK that fails is logged and the connection is replaced, so the next call is not inside the dead transaction")
@@ -38,7 +23,7 @@ final class CapturingLogHandler: LogHandler, @unchecked Sendable {
                     throw Abandon()
                 }
             }
-            #expect(handler.messages.withLock { $0 }.contains { $0.contains("ROLLBACK failed") })
+            #expect(handler.lines.contains { $0.contains("ROLLBACK failed") })
             #expect(try await db.execute("SELECT count(*) FROM t").rows[0][0] == .integer(0))
             try await db.execute("INSERT INTO t VALUES (2)")
             await db.close()

@@ -2,6 +2,7 @@ import Foundation
 import Hrana
 import LibSQLClient
 import LibSQLServer
+import TLSProxy
 import Testing
 
 /// `https:` and `wss:` against a real TLS peer: ``TLSProxy`` terminates TLS with the test CA's certificates

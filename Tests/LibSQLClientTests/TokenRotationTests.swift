@@ -4,6 +4,7 @@ import Foundation
 import Hrana
 import LibSQLClient
 import LibSQLServer
+import LogCapture
 import Logging
 import Testing
 
@@ -146,7 +147,7 @@ struct TokenRotationTests {
             // The first socket (ended by the first refused hello), one new socket per refused call after it
             // (three), and the recovered one.
             #expect(proxy.acceptedConnections == 5)
-            let lines = handler.messages.withLock { $0 }
+            let lines = handler.lines
             #expect(lines.contains { $0.contains("Re-authenticating") }, "the trace-level logger saw the rotations")
             #expect(!tokens.appear(in: lines), "no token in any log line")
         }
@@ -182,7 +183,7 @@ struct TokenRotationTests {
             db.updateAuthToken(tokens.readWrite)
             #expect(try await db.execute("SELECT count(*) FROM t").rows[0].get(0, as: Int64.self) == 3)
             await db.close()
-            #expect(!tokens.appear(in: handler.messages.withLock { $0 }), "no token in any log line")
+            #expect(!tokens.appear(in: handler.lines), "no token in any log line")
         }
     }
 

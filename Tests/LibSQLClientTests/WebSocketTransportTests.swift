@@ -3,6 +3,7 @@ import Foundation
 import Hrana
 import LibSQLClient
 import LibSQLServer
+import LogCapture
 import Logging
 import Synchronization
 import Testing
@@ -281,7 +282,7 @@ import Testing
                 url: webSocketURL(server), authToken: token + "-wrong", encoding: encoding, logger: logger))
             _ = await expectLibSQLError { try await wrong.execute("SELECT 1") }
             await wrong.close()
-            let lines = handler.messages.withLock { $0 }
+            let lines = handler.lines
             #expect(!lines.isEmpty)
             #expect(!lines.contains { $0.contains(token) || $0.contains(hexToken) })
         }

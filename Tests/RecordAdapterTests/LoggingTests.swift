@@ -1,41 +1,10 @@
 import Foundation
 import LibSQLClient
+import LogCapture
 import Logging
 import RecordAdapter
 import Synchronization
 import Testing
-
-/// Keeps every log record in memory.
-final class CapturingLogHandler: LogHandler, Sendable {
-    struct Entry: Sendable {
-        var level: Logger.Level
-        var message: String
-        var metadata: [String: String]
-    }
-
-    private let storage = Mutex<[Entry]>([])
-    var entries: [Entry] { storage.withLock { $0 } }
-
-    var metadata: Logger.Metadata {
-        get { [:] }
-        set {}
-    }
-    var logLevel: Logger.Level {
-        get { .trace }
-        set {}
-    }
-    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-        get { nil }
-        set {}
-    }
-
-    func log(event: LogEvent) {
-        let entry = Entry(
-            level: event.level, message: event.message.description,
-            metadata: (event.metadata ?? [:]).mapValues { "\($0)" })
-        storage.withLock { $0.append(entry) }
-    }
-}
 
 @Suite struct LoggingTests {
     @Test func everyStatementIsLoggedAtDebugWithItsDurationAndNoValues() async throws {

@@ -1,5 +1,6 @@
 import Foundation
 import LibSQLClient
+import LogCapture
 import Logging
 import RecordAdapter
 import Testing

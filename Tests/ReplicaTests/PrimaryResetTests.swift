@@ -34,7 +34,7 @@ import Testing
     func currentGeneration(_ url: String) async throws -> UInt32 {
         let transport = AsyncHTTPClientTransport()
         let client = SyncProtocolClient(
-            baseURL: URL(string: url)!, authToken: nil, transport: transport, requestTimeout: .seconds(10),
+            baseURL: URL(string: url)!, authToken: AuthTokenStore(nil), transport: transport, requestTimeout: .seconds(10),
             logger: Logger(label: "test"))
         let generation = try await client.currentGeneration()
         try await transport.shutdown()

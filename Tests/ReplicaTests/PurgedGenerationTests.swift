@@ -20,7 +20,7 @@ import Testing
                 let left = await replica.position
                 let transport = AsyncHTTPClientTransport()
                 let client = SyncProtocolClient(
-                    baseURL: server.url, authToken: nil, transport: transport, requestTimeout: .seconds(10),
+                    baseURL: server.url, authToken: AuthTokenStore(nil), transport: transport, requestTimeout: .seconds(10),
                     logger: Logger(label: "test"))
                 var current = try await client.currentGeneration()
                 for index in 0..<40 where current < left.generation + 3 {

@@ -8,20 +8,20 @@ import Synchronization
 /// A TLS-terminating TCP proxy on loopback, for tests: it accepts TLS connections on its own port with a
 /// certificate from `TLSFixtures/` and relays the plain bytes to `127.0.0.1:upstreamPort` (our server), so the
 /// client's `https:` and `wss:` paths meet a real TLS peer.
-final class TLSProxy: Sendable {
+public final class TLSProxy: Sendable {
     /// The port the proxy listens on (127.0.0.1).
-    let port: Int
+    public let port: Int
     private let channel: any Channel
     private let counters: Counters
 
     /// How many connections were accepted, and how many finished their TLS handshake.
-    final class Counters: Sendable {
+    public final class Counters: Sendable {
         let accepted = Atomic(0)
         let handshakes = Atomic(0)
     }
 
     /// Starts a proxy presenting `certificate` (a fixture's base name: `server`, `wrong-host`).
-    static func start(upstreamPort: Int, certificate: String = "server") async throws -> TLSProxy {
+    public static func start(upstreamPort: Int, certificate: String = "server") async throws -> TLSProxy {
         let chain = try NIOSSLCertificate.fromPEMFile(try TLSFixture.path(certificate + ".pem"))
         let key = try NIOSSLPrivateKey(file: try TLSFixture.path(certificate + "-key.pem"), format: .pem)
         let context = try NIOSSLContext(configuration: .makeServerConfiguration(
@@ -61,19 +61,19 @@ final class TLSProxy: Sendable {
     }
 
     /// Connections accepted so far.
-    var acceptedConnections: Int { counters.accepted.load(ordering: .relaxed) }
+    public var acceptedConnections: Int { counters.accepted.load(ordering: .relaxed) }
     /// Connections whose TLS handshake succeeded.
-    var completedHandshakes: Int { counters.handshakes.load(ordering: .relaxed) }
+    public var completedHandshakes: Int { counters.handshakes.load(ordering: .relaxed) }
 
     /// Stops listening; open connections end with their peers.
-    func stop() async {
+    public func stop() async {
         try? await channel.close()
     }
 }
 
 /// The fixture files of `TLSFixtures/`.
-enum TLSFixture {
-    static func path(_ name: String) throws -> String {
+public enum TLSFixture {
+    public static func path(_ name: String) throws -> String {
         guard let url = Bundle.module.url(forResource: name, withExtension: nil, subdirectory: "TLSFixtures") else {
             throw CocoaError(.fileNoSuchFile, userInfo: [NSFilePathErrorKey: name])
         }
@@ -81,7 +81,7 @@ enum TLSFixture {
     }
 
     /// The test CA's certificate, as PEM bytes.
-    static var caPEM: Data {
+    public static var caPEM: Data {
         get throws { try Data(contentsOf: URL(fileURLWithPath: try path("ca.pem"))) }
     }
 }
