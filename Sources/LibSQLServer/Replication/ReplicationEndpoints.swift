@@ -36,7 +36,7 @@ enum ReplicationEndpoints {
                 }
             case "export" where parts.count == 2:
                 guard let generation = UInt32(parts[1]) else { return HTTPResponses.text(.badRequest, "Invalid generation") }
-                return export(log.export(generation: generation), generation: generation)
+                return export(log.export(generation: generation), generation: generation, executor: core.executor)
             case "sync" where parts.count == 4:
                 guard let generation = UInt32(parts[1]), let start = UInt32(parts[2]), let end = UInt32(parts[3]) else {
                     return HTTPResponses.text(.badRequest, "Invalid generation or frame number")
@@ -61,13 +61,24 @@ enum ReplicationEndpoints {
         }
     }
 
-    private static func export(_ answer: ReplicationLog.ExportAnswer, generation: UInt32) -> Response {
+    /// The image streamed in chunks read on the executor's threads; each chunk waits until the client has taken
+    /// the one before (the writer's back-pressure), so a download holds a few chunks in memory, not the image.
+    private static func export(
+        _ answer: ReplicationLog.ExportAnswer, generation: UInt32, executor: BlockingExecutor
+    ) -> Response {
         switch answer {
-        case .image(let path):
-            guard let data = FileManager.default.contents(atPath: path) else { return unavailable("cannot read the export") }
+        case .image(let image):
             return Response(
                 status: .ok, headers: [.contentType: "application/octet-stream"],
-                body: ResponseBody(byteBuffer: ByteBuffer(data: data)))
+                body: ResponseBody(contentLength: image.size) { writer in
+                    var offset = 0
+                    while offset < image.size {
+                        let chunk = try await executor.run { [offset] in Result { try image.chunk(at: offset) } }.get()
+                        offset += chunk.readableBytes
+                        try await writer.write(chunk)
+                    }
+                    try await writer.finish(nil)
+                })
         case .gone: return HTTPResponses.text(.gone, "Generation \(generation) is not kept; bootstrap from /info again")
         case .unavailable(let reason): return unavailable(reason)
         }

@@ -57,8 +57,8 @@ extension ReplicationLog {
         }
     }
 
-    /// The database image at the start of `generation`. Blocks (at most `wait`) while a cut is still copying
-    /// it; call it off the cooperative pool.
+    /// The database image at the start of `generation`, opened for reading. Blocks (at most `wait`) while a cut
+    /// is still copying it; call it off the cooperative pool.
     func export(generation: UInt32, wait: Duration = .seconds(30)) -> ExportAnswer {
         let deadline = ContinuousClock.now + wait
         while true {
@@ -69,7 +69,9 @@ extension ReplicationLog {
                 }
                 if live.exportPending == generation { return nil }
                 let path = archive.exportPath(generation)
-                return FileManager.default.fileExists(atPath: path) ? .image(path: path) : .gone
+                guard FileManager.default.fileExists(atPath: path) else { return .gone }
+                // Opened under the lock: retention drops a generation from the state under it before unlinking.
+                do { return .image(try ExportImage(path: path)) } catch { return .unavailable("\(error)") }
             }
             if let answer { return answer }
             guard ContinuousClock.now < deadline else {

@@ -83,8 +83,9 @@ final class ReplicationLog: Sendable {
     }
 
     /// What `/export/{g}` answers.
-    enum ExportAnswer: Sendable, Equatable {
-        case image(path: String)
+    enum ExportAnswer: Sendable {
+        /// The image, already open: a purge after this answer no longer affects the download.
+        case image(ExportImage)
         case gone
         case unavailable(String)
     }

@@ -7,9 +7,14 @@ import Glibc
 final class RawSocket: @unchecked Sendable {
     private let fd: Int32
 
-    init(port: Int) throws {
+    /// Connects to 127.0.0.1:`port`; `receiveBuffer` shrinks the kernel's receive buffer (a slow reader whose
+    /// peer meets back-pressure soon).
+    init(port: Int, receiveBuffer: Int? = nil) throws {
         fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw HarnessError.unexpected("socket failed") }
+        if var size = receiveBuffer.map(Int32.init) {
+            setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
+        }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = in_port_t(UInt16(port).bigEndian)
@@ -73,6 +78,33 @@ final class RawSocket: @unchecked Sendable {
     }
 
     func shutdownWrite() { shutdown(fd, Int32(SHUT_WR)) }
+
+    /// Reads until `count` bytes have arrived, the peer closes, or the receive timeout passes.
+    func receiveBytes(_ count: Int) -> [UInt8] {
+        var received: [UInt8] = []
+        received.reserveCapacity(count)
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while received.count < count {
+            let wanted = min(buffer.count, count - received.count)
+            let read = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, wanted, 0) }
+            if read < 0, errno == EINTR { continue }
+            guard read > 0 else { break }
+            received += buffer[0..<read]
+        }
+        return received
+    }
+
+    /// Reads a response head byte by byte; returns it (without the blank line), or what arrived before the peer
+    /// closed or the receive timeout passed.
+    func receiveHeadBytes() -> String {
+        var received: [UInt8] = []
+        while !received.suffix(4).elementsEqual([13, 10, 13, 10]) {
+            let byte = receiveBytes(1)
+            guard let first = byte.first else { break }
+            received.append(first)
+        }
+        return String(decoding: received.dropLast(4), as: UTF8.self)
+    }
 
     /// Sends `text` one byte every `interval` until the peer closes the connection or `limit` passes; returns
     /// how long the peer took to close it, `nil` if it did not.
