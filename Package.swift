@@ -135,7 +135,7 @@ let package = Package(
             dependencies: ["Replica", "LibSQLClient", "LibSQLServer", "SQLiteCore", "CSQLite", "Fixtures", "FaultProxy", "TLSProxy", "LogCapture"]
         ),
         .testTarget(
-            name: "RecordAdapterTests", dependencies: ["RecordAdapter", "LibSQLClient", "LibSQLServer", "LogCapture"],
+            name: "RecordAdapterTests", dependencies: ["RecordAdapter", "LibSQLClient", "LibSQLServer", "LogCapture", "TLSProxy"],
             resources: [.copy("Recorded")]
         ),
     ],

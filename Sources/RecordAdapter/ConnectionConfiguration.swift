@@ -4,7 +4,8 @@ import Logging
 import Replica
 
 /// The seed's connection settings: `adapter: turso`, `database` (or `url`), `token`, `replica_path`,
-/// `sync_interval`.
+/// `sync_interval`; and `ca_file`, a PEM file of certificate authorities trusted besides the system's (a private or
+/// test CA in front of `https://` and `libsql://`).
 ///
 /// ```swift
 /// let config = try ConnectionConfiguration(yamlFile: "config/database.yml", environment: "production")
@@ -22,17 +23,25 @@ public struct ConnectionConfiguration: Sendable, Hashable, CustomStringConvertib
     public var replicaPath: String?
     /// Seconds between background syncs of the replica; `nil` or `0` means manual ``RecordConnection/sync()`` only.
     public var syncInterval: Int?
+    /// A PEM file of certificate authorities trusted over TLS besides the system's roots.
+    public var caFile: String?
 
     /// The keys a configuration may have.
-    public static let knownKeys: Set<String> = ["adapter", "database", "url", "token", "replica_path", "sync_interval"]
+    public static let knownKeys: Set<String> = [
+        "adapter", "database", "url", "token", "replica_path", "sync_interval", "ca_file",
+    ]
 
     /// Creates a configuration in code.
-    public init(adapter: String = "turso", database: String, token: String? = nil, replicaPath: String? = nil, syncInterval: Int? = nil) {
+    public init(
+        adapter: String = "turso", database: String, token: String? = nil, replicaPath: String? = nil,
+        syncInterval: Int? = nil, caFile: String? = nil
+    ) {
         self.adapter = adapter
         self.database = database
         self.token = token
         self.replicaPath = replicaPath
         self.syncInterval = syncInterval
+        self.caFile = caFile
     }
 
     /// Reads a configuration from a dictionary with the seed's keys, as found in `database.yml`.
@@ -69,10 +78,13 @@ public struct ConnectionConfiguration: Sendable, Hashable, CustomStringConvertib
                 throw invalid("sync_interval must be a whole number of seconds ≥ 0")
             }
         }
-        self.init(adapter: adapter, database: location, token: try string("token"), replicaPath: try string("replica_path"), syncInterval: interval)
+        self.init(
+            adapter: adapter, database: location, token: try string("token"), replicaPath: try string("replica_path"),
+            syncInterval: interval, caFile: try string("ca_file"))
     }
 
-    /// Reads `TURSO_DATABASE_URL` and `TURSO_AUTH_TOKEN` (and `TURSO_REPLICA_PATH`, `TURSO_SYNC_INTERVAL`).
+    /// Reads `TURSO_DATABASE_URL` and `TURSO_AUTH_TOKEN` (and `TURSO_REPLICA_PATH`, `TURSO_SYNC_INTERVAL`,
+    /// `TURSO_CA_FILE`).
     public static func fromEnvironment(_ environment: [String: String] = ProcessInfo.processInfo.environment) throws -> ConnectionConfiguration {
         guard let url = environment["TURSO_DATABASE_URL"], !url.isEmpty else {
             throw RecordError(.configurationInvalid, "TURSO_DATABASE_URL is not set")
@@ -81,6 +93,7 @@ public struct ConnectionConfiguration: Sendable, Hashable, CustomStringConvertib
         dictionary["token"] = environment["TURSO_AUTH_TOKEN"]
         dictionary["replica_path"] = environment["TURSO_REPLICA_PATH"]
         dictionary["sync_interval"] = environment["TURSO_SYNC_INTERVAL"]
+        dictionary["ca_file"] = environment["TURSO_CA_FILE"]
         return try ConnectionConfiguration(dictionary: dictionary, source: "environment")
     }
 
@@ -89,6 +102,7 @@ public struct ConnectionConfiguration: Sendable, Hashable, CustomStringConvertib
         if token != nil { text += ", token: [redacted]" }
         if let replicaPath { text += ", replica_path: \(replicaPath)" }
         if let syncInterval { text += ", sync_interval: \(syncInterval)" }
+        if let caFile { text += ", ca_file: \(caFile)" }
         return text
     }
 
@@ -98,12 +112,18 @@ public struct ConnectionConfiguration: Sendable, Hashable, CustomStringConvertib
         return components.string ?? url
     }
 
+    /// The trust roots: the system's, and those of ``caFile``.
+    var tls: Database.Configuration.TLS {
+        caFile.map { .trusting([.pemFile($0)]) } ?? .system
+    }
+
     func open(logger: Logger) async throws -> RecordConnection {
         if let replicaPath {
             let interval = syncInterval.flatMap { $0 > 0 ? Duration.seconds($0) : nil }
             do {
                 let replica = try await EmbeddedReplica.open(
-                    path: replicaPath, url: database, authToken: token, syncInterval: interval, logger: logger)
+                    path: replicaPath, url: database, authToken: token, syncInterval: interval,
+                    options: EmbeddedReplica.Options(tls: tls), logger: logger)
                 return RecordConnection(replica, logger: logger, sync: { _ = try await replica.sync() })
             } catch let error as LibSQLError {
                 throw RecordError(.connectionNotEstablished, "Cannot open the replica of \(Self.redactedURL(database)) at \(replicaPath): \(error.message)", underlying: error)
@@ -112,7 +132,7 @@ public struct ConnectionConfiguration: Sendable, Hashable, CustomStringConvertib
             }
         }
         do {
-            let database = try Database(configuration: Database.Configuration(url: self.database, authToken: token, logger: logger))
+            let database = try Database(configuration: Database.Configuration(url: self.database, authToken: token, tls: tls, logger: logger))
             return RecordConnection(database, logger: logger)
         } catch let error as LibSQLError {
             throw RecordError(.connectionNotEstablished, "Cannot open \(Self.redactedURL(self.database)): \(error.message)", underlying: error)
