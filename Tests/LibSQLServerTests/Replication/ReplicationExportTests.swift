@@ -12,15 +12,7 @@ struct ReplicationExportTests {
     static func largeLiveGeneration(_ harness: ServerHarness, megabytes: Int) async throws -> Int {
         _ = try await harness.query("CREATE TABLE big(b BLOB)")
         for _ in 0..<megabytes { _ = try await harness.query("INSERT INTO big VALUES (randomblob(1000000))") }
-        let deadline = ContinuousClock.now + .seconds(30)
-        var current = try await harness.currentGeneration()
-        var stableSince = ContinuousClock.now
-        while ContinuousClock.now < deadline, ContinuousClock.now - stableSince < .milliseconds(500) {
-            try await Task.sleep(for: .milliseconds(20))
-            let now = try await harness.currentGeneration()
-            if now != current { (current, stableSince) = (now, .now) }
-        }
-        return current
+        return try await harness.settledGeneration(quiet: .milliseconds(500), deadline: .now + .seconds(30))
     }
 
     /// Sends `GET /export/{generation}` on a socket with a small receive buffer and reads the head: returns the

@@ -20,12 +20,7 @@ struct ReplicationRetentionTests {
             try await Task.sleep(for: .milliseconds(30))
             current = try await harness.currentGeneration()
         }
-        var stableSince = ContinuousClock.now
-        while ContinuousClock.now < deadline, ContinuousClock.now - stableSince < .milliseconds(400) {
-            try await Task.sleep(for: .milliseconds(20))
-            let now = try await harness.currentGeneration()
-            if now != current { (current, stableSince) = (now, .now) }
-        }
+        current = try await harness.settledGeneration(quiet: .milliseconds(400), deadline: deadline)
         #expect(current >= start + cuts, "the primary cut \(current - start) generations")
         return current
     }

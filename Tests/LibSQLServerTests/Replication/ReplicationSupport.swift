@@ -87,6 +87,19 @@ extension ServerHarness {
         Issue.record("no generation after \(generation) within 30 s")
         return generation
     }
+
+    /// Waits until `/info` has reported the same generation for `quiet` (the last cut, and the retention that
+    /// follows it, are done), or until `deadline`; returns the generation last reported.
+    func settledGeneration(quiet: Duration, deadline: ContinuousClock.Instant) async throws -> Int {
+        var current = try await currentGeneration()
+        var stableSince = ContinuousClock.now
+        while ContinuousClock.now < deadline, ContinuousClock.now - stableSince < quiet {
+            try await Task.sleep(for: .milliseconds(20))
+            let now = try await currentGeneration()
+            if now != current { (current, stableSince) = (now, .now) }
+        }
+        return current
+    }
 }
 
 /// Applies v2 frames to a database image as a replica does: each page at its place; a commit frame sets

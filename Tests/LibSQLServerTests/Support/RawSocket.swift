@@ -83,7 +83,7 @@ final class RawSocket: @unchecked Sendable {
     func receiveBytes(_ count: Int) -> [UInt8] {
         var received: [UInt8] = []
         received.reserveCapacity(count)
-        var buffer = [UInt8](repeating: 0, count: 65536)
+        var buffer = [UInt8](repeating: 0, count: min(65536, count))
         while received.count < count {
             let wanted = min(buffer.count, count - received.count)
             let read = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, wanted, 0) }
